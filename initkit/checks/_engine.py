@@ -1,0 +1,140 @@
+"""The machinery every check shares: calling the student's function safely, turning what
+goes wrong into one clear ``AssertionError``, and running the aspects of a check.
+
+A check is a dict ``{aspect: function(fn, ctx)}``; each aspect function raises
+``CheckFailed`` with a message for the student, or returns a short summary of what it tried
+(``"3 shapes, 6.0e5 samples"``) that becomes the ✓ line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+#: False-alarm probability of one aspect. A check has at most 8 aspects, so a correct
+#: implementation fails a full check (aspect=None) with probability ≤ 8e-8 < 1e-6.
+ALPHA_PER_ASPECT = 1e-7
+
+
+class CheckFailed(Exception):
+    """Raised inside an aspect; the runner turns it into the student's AssertionError."""
+
+
+class NotImplementedYet(CheckFailed):
+    pass
+
+
+@dataclass
+class Context:
+    """What an aspect needs: its name, a seeded generator for the check's own randomness,
+    the ``seed`` (which also picks shapes/arguments), ``fixed`` arguments and its α."""
+
+    name: str
+    seed: int
+    fixed: dict
+    alpha: float = ALPHA_PER_ASPECT
+
+    def rng(self, *stream: int) -> np.random.Generator:
+        """A generator seeded from (seed, *stream): independent streams per use."""
+        return np.random.default_rng([self.seed, *stream])
+
+
+def describe_call(name: str, args: tuple, kwargs: dict) -> str:
+    parts = [repr(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _short(value) -> str:
+    if isinstance(value, np.random.Generator):
+        return "rng"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
+
+
+def call_student(fn: Callable, name: str, *args, **kwargs):
+    """Call the student's function; any exception becomes a one-line CheckFailed."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise NotImplementedYet(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except Exception as exc:  # the student's own error, reported in one line
+        raise CheckFailed(
+            f"{describe_call(name, args, kwargs)} raised {type(exc).__name__}: {exc} "
+            "— in your function."
+        ) from None
+
+
+def call_for_array(fn: Callable, name: str, shape: tuple, *args, **kwargs) -> np.ndarray:
+    """Call a random initializer and insist on the contract: a finite float ndarray of ``shape``."""
+    out = call_student(fn, name, shape, *args, **kwargs)
+    call = describe_call(name, (shape, *args), kwargs)
+    if not isinstance(out, np.ndarray):
+        raise CheckFailed(
+            f"{call} returned a {type(out).__module__}.{type(out).__name__}; "
+            "the contract asks for a numpy.ndarray (np.asarray(...) converts)."
+        )
+    if not np.issubdtype(out.dtype, np.floating):
+        raise CheckFailed(f"{call} returned an array of dtype {out.dtype}; expected a float dtype.")
+    if out.shape != tuple(shape):
+        raise CheckFailed(f"{call} returned shape {out.shape}; expected {tuple(shape)}.")
+    if not np.all(np.isfinite(out)):
+        bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
+        raise CheckFailed(f"{call} returned {bad} non-finite values (nan or inf).")
+    return out
+
+
+def expect_value_error(fn: Callable, name: str, why: str, *args, **kwargs) -> None:
+    """The call must raise ValueError (the contract's error); anything else fails."""
+    call = describe_call(name, args, kwargs)
+    try:
+        fn(*args, **kwargs)
+    except NotImplementedError:
+        raise NotImplementedYet(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except ValueError:
+        return
+    except Exception as exc:
+        raise CheckFailed(
+            f"{call} raised {type(exc).__name__}: {exc}; expected ValueError ({why})."
+        ) from None
+    raise CheckFailed(f"{call} returned normally; expected ValueError ({why}).")
+
+
+def fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def ratio(observed: float, expected: float) -> str:
+    if expected == 0 or not math.isfinite(observed):
+        return ""
+    return f" ({observed / expected:.3f}× the target)"
+
+
+def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed) -> None:
+    """Run one aspect (or all, in order) and print a ✓ line per aspect passed."""
+    if aspect is None:
+        chosen = list(aspects)
+    elif aspect in aspects:
+        chosen = [aspect]
+    else:
+        raise ValueError(
+            f"aspect must be one of {', '.join(map(repr, aspects))} or None; received {aspect!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int; received {seed!r}")
+    if not callable(fn):
+        raise AssertionError(f"{name}: expected your function, received {type(fn).__name__} {fn!r}.")
+    ctx = Context(name, int(seed), dict(fixed or {}))
+    for asp in chosen:
+        try:
+            summary = aspects[asp](fn, ctx)
+        except CheckFailed as failure:
+            raise AssertionError(f"{name} — {asp}: {failure}") from None
+        print(f"✓ {name}: {asp}" + (f" ({summary})" if summary else ""))

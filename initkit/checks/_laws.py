@@ -1,0 +1,77 @@
+"""The target laws a random initializer must follow, with the moments the tests need.
+
+Each law knows its mean, variance, fourth central moment, support, CDF and
+``sup_z |z f(z)|`` / ``sup_z f(z)`` of its *standardised* form — the Lipschitz constants that
+bound how far an estimated scale or location can move the standardised CDF.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Law:
+    """A continuous law given by a frozen scipy distribution and a short description."""
+
+    name: str
+    frozen: object  # scipy.stats frozen distribution
+    lo: float = -math.inf
+    hi: float = math.inf
+
+    @property
+    def bounded(self) -> bool:
+        return math.isfinite(self.lo) and math.isfinite(self.hi)
+
+    @cached_property
+    def mean(self) -> float:
+        return float(self.frozen.mean())
+
+    @cached_property
+    def var(self) -> float:
+        return float(self.frozen.var())
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.var)
+
+    @cached_property
+    def central_m4(self) -> float:
+        """E(x − μ)⁴, from the raw moments."""
+        mu = self.mean
+        m1, m2, m3, m4 = (float(self.frozen.moment(k)) for k in (1, 2, 3, 4))
+        return m4 - 4 * mu * m3 + 6 * mu**2 * m2 - 3 * mu**4
+
+    def standard_cdf(self, z: np.ndarray) -> np.ndarray:
+        """CDF of (x − μ)/σ."""
+        return self.frozen.cdf(self.mean + self.std * np.asarray(z))
+
+    @cached_property
+    def lipschitz(self) -> tuple[float, float]:
+        """(sup |f₀(z)|, sup |z·f₀(z)|) of the standardised density f₀, on a fine grid
+        (the densities here are smooth or piecewise constant; a 1e-3 margin covers the grid)."""
+        z = np.linspace(-12, 12, 240_001)
+        f0 = self.std * self.frozen.pdf(self.mean + self.std * z)
+        return float(f0.max()) * 1.001 + 1e-3, float(np.abs(z * f0).max()) * 1.001 + 1e-3
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def uniform(bound: float, center: float = 0.0) -> Law:
+    return Law(f"U({center - bound:.4g}, {center + bound:.4g})",
+               stats.uniform(loc=center - bound, scale=2 * bound), center - bound, center + bound)
+
+
+def normal(std: float, mean: float = 0.0) -> Law:
+    return Law(f"N({mean:.4g}, {std:.4g}²)", stats.norm(loc=mean, scale=std))
+
+
+def truncated_normal(mean: float, std: float, a: float, b: float) -> Law:
+    return Law(f"N({mean:.4g}, {std:.4g}²) truncated to [{a:.4g}, {b:.4g}]",
+               stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std), a, b)

@@ -1,0 +1,197 @@
+"""Aspects shared by every random initializer: interface, scale, distribution, arguments,
+errors and rng. A ``RandomSpec`` says what the function is and what law each call must
+follow; ``random_aspects(spec)`` builds the aspect functions from it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import _stats
+from ._engine import CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt, ratio
+from ._laws import Law
+
+#: samples drawn per case: scale/distribution cases and argument cases.
+N_SCALE = 120_000
+N_ARGUMENT = 40_000
+
+
+@dataclass(frozen=True)
+class Case:
+    shape: tuple
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class RandomSpec:
+    name: str
+    law: Callable[..., Law]          # law(shape, **kwargs) -> the correct law of every entry
+    scale_shapes: Callable[[Context], list]   # shapes for scale/distribution at default args
+    argument_cases: Callable[[Context], list]  # Cases exercising every argument
+    interface_shapes: tuple = ((4, 3), (6, 5, 3, 3))
+    error_cases: tuple = ()          # (kwargs, why) pairs that must raise ValueError
+    distribution_cases: Callable[[Context], list] | None = None  # defaults to scale shapes
+
+
+def draw(fn, spec: RandomSpec, case: Case, n_target: int, rng: np.random.Generator, fixed: dict) -> np.ndarray:
+    """Call fn on case.shape as often as needed to collect ≥ n_target values, one rng stream."""
+    kwargs = {**case.kwargs, **fixed}
+    size = math.prod(case.shape)
+    calls = max(1, math.ceil(n_target / size))
+    return np.concatenate([
+        call_for_array(fn, spec.name, case.shape, rng=rng, **kwargs).ravel() for _ in range(calls)
+    ])
+
+
+def _float_slack(x: np.ndarray, bound: float) -> float:
+    """Rounding room at a support bound: one ulp of the output dtype at |bound|."""
+    return float(np.spacing(np.asarray(abs(bound), dtype=x.dtype))) * 2
+
+
+def assert_scale(spec: RandomSpec, case: Case, x: np.ndarray, law: Law, alpha: float) -> None:
+    """Support (exact), reaching the support edges, mean and second moment about the target
+    mean — α split over the three random sub-tests."""
+    where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
+    n, a3 = x.size, alpha / 3
+    if law.bounded:
+        slack = _float_slack(x, max(abs(law.lo), abs(law.hi)))
+        lo, hi = float(x.min()), float(x.max())
+        if lo < law.lo - slack or hi > law.hi + slack:
+            raise CheckFailed(
+                f"values outside the support {where}: the target {law} lies in "
+                f"[{fmt(law.lo)}, {fmt(law.hi)}], yours reach [{fmt(lo)}, {fmt(hi)}]"
+                f"{ratio(max(abs(lo), abs(hi)), max(abs(law.lo), abs(law.hi)))}."
+            )
+    half = _stats.mean_halfwidth(law, n, a3)
+    mean = float(x.mean())
+    if abs(mean - law.mean) > half:
+        raise CheckFailed(
+            f"mean off {where}: expected {fmt(law.mean)}, observed {fmt(mean)} "
+            f"(a correct function lands within ±{fmt(half)} over {n} samples)."
+        )
+    m2 = float(np.mean((x - law.mean) ** 2))
+    m2_lo, m2_hi = _stats.second_moment_interval(law, n, a3)
+    if not m2_lo <= m2 <= m2_hi:
+        raise CheckFailed(
+            f"spread off {where}: expected std {fmt(law.std)}, observed {fmt(math.sqrt(m2))}"
+            f"{ratio(math.sqrt(m2), law.std)} (target {law}; a correct function lands within "
+            f"[{fmt(math.sqrt(m2_lo))}, {fmt(math.sqrt(m2_hi))}] over {n} samples)."
+        )
+    if law.bounded:
+        q_lo, q_hi = _stats.top_quantile(law, n, a3)
+        if lo > q_lo or hi < q_hi:
+            raise CheckFailed(
+                f"values never come near the ends of the support {where}: the target {law} "
+                f"fills [{fmt(law.lo)}, {fmt(law.hi)}], yours stay within [{fmt(lo)}, {fmt(hi)}] "
+                f"over {n} samples (a correct function exceeds [{fmt(q_lo)}, {fmt(q_hi)}] "
+                "with near certainty) — is the bound too small?"
+            )
+
+
+def _kw(kwargs: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
+    def law_of(case: Case, fixed: dict) -> Law:
+        return spec.law(case.shape, **{**case.kwargs, **fixed})
+
+    def interface(fn, ctx: Context) -> str:
+        for shape in spec.interface_shapes:
+            call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed), **ctx.fixed)
+            call_for_array(fn, spec.name, shape, **ctx.fixed)  # rng=None must work too
+        return f"{len(spec.interface_shapes)} shapes"
+
+    def scale(fn, ctx: Context) -> str:
+        cases = [Case(s) for s in spec.scale_shapes(ctx)]
+        rng = ctx.rng(1)
+        n = 0
+        for case in cases:
+            x = draw(fn, spec, case, N_SCALE, rng, ctx.fixed)
+            assert_scale(spec, case, x, law_of(case, ctx.fixed), ctx.alpha / len(cases))
+            n += x.size
+        return f"{len(cases)} shapes, {n:.1e} samples"
+
+    def distribution(fn, ctx: Context) -> str:
+        make = spec.distribution_cases or (lambda c: [Case(s) for s in spec.scale_shapes(c)])
+        cases = make(ctx)
+        rng = ctx.rng(2)
+        n = 0
+        for case in cases:
+            x = draw(fn, spec, case, N_SCALE, rng, ctx.fixed)
+            law = law_of(case, ctx.fixed)
+            alpha = ctx.alpha / len(cases)
+            d, limit = _stats.standardised_ks_distance(law, x), _stats.standardised_ks_threshold(law, x.size, alpha)
+            if d > limit:
+                where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
+                raise CheckFailed(
+                    f"wrong distribution family {where}: after standardising (subtract the mean, "
+                    f"divide by the std) your samples' CDF is {d:.3f} away from the target's "
+                    f"({law}, standardised); a correct function stays below {limit:.3f} over "
+                    f"{x.size} samples."
+                )
+            n += x.size
+        return f"{len(cases)} cases, {n:.1e} samples, KS on standardised values"
+
+    def arguments(fn, ctx: Context) -> str:
+        cases = spec.argument_cases(ctx)
+        if ctx.fixed:  # presets fix the arguments: vary shapes only
+            cases = list({c.shape: Case(c.shape) for c in cases}.values())
+        rng = ctx.rng(3)
+        for case in cases:
+            x = draw(fn, spec, case, N_ARGUMENT, rng, ctx.fixed)
+            assert_scale(spec, case, x, law_of(case, ctx.fixed), ctx.alpha / len(cases))
+        return f"{len(cases)} shape/argument cases"
+
+    def errors(fn, ctx: Context) -> str:
+        applicable = [(kw, why) for kw, why in spec.error_cases if not set(kw) & set(ctx.fixed)]
+        for kwargs, why in applicable:
+            expect_value_error(fn, spec.name, why, spec.interface_shapes[0], rng=np.random.default_rng(0), **kwargs)
+        return f"{len(applicable)} bad arguments"
+
+    def rng_aspect(fn, ctx: Context) -> str:
+        shape = spec.interface_shapes[0]
+        kw = ctx.fixed
+        np.random.seed(ctx.seed)
+        before = np.random.get_state()
+        first = call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed + 1), **kw)
+        again = call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed + 1), **kw)
+        other = call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed + 2), **kw)
+        after = np.random.get_state()
+        call = describe_call(spec.name, (shape,), {"rng": np.random.default_rng(), **kw})
+        if not np.array_equal(first, again):
+            raise CheckFailed(
+                f"two calls {call} with generators seeded alike returned different values: "
+                "draw every random number from `rng` (e.g. rng.uniform(...)), nothing else."
+            )
+        if np.array_equal(first, other):
+            raise CheckFailed(
+                f"calls {call} with generators seeded differently returned the same values: "
+                "your function ignores `rng` (a fixed seed inside?)."
+            )
+        if not _same_state(before, after):
+            raise CheckFailed(
+                "your function changed NumPy's global random state (np.random.*): draw from the "
+                "`rng` argument instead, so results are reproducible."
+            )
+        fresh = [call_for_array(fn, spec.name, shape, **kw) for _ in range(2)]
+        if np.array_equal(*fresh):
+            raise CheckFailed(
+                f"two calls {spec.name}({shape!r}) without rng returned the same values: with "
+                "rng=None use a fresh np.random.default_rng()."
+            )
+        return "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
+
+    aspects = {"interface": interface, "scale": scale, "distribution": distribution,
+               "arguments": arguments}
+    if spec.error_cases:
+        aspects["errors"] = errors
+    aspects["rng"] = rng_aspect
+    return aspects
+
+
+def _same_state(a, b) -> bool:
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and tuple(a[2:]) == tuple(b[2:])

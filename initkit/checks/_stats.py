@@ -1,0 +1,104 @@
+"""Thresholds of the statistical sub-tests, each from an exact law or a conservative bound.
+
+Every function takes the false-alarm probability ``alpha`` granted to that one sub-test and
+returns the acceptance region a *correct* implementation falls into with probability at
+least ``1 − alpha``. The formula is next to each threshold.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from ._laws import Law
+
+
+def mean_halfwidth(law: Law, n: int, alpha: float) -> float:
+    """Half-width t with P(|x̄ − μ| > t) ≤ alpha.
+
+    Normal: x̄ ~ N(μ, σ²/n) exactly, t = z_{α/2}·σ/√n.
+    Bounded on [lo, hi]: Hoeffding, P(|x̄ − μ| ≥ t) ≤ 2·exp(−2nt²/(hi − lo)²),
+    t = (hi − lo)·√(ln(2/α)/(2n)).
+    """
+    if law.bounded:
+        return (law.hi - law.lo) * math.sqrt(math.log(2 / alpha) / (2 * n))
+    return float(stats.norm.isf(alpha / 2)) * law.std / math.sqrt(n)
+
+
+def second_moment_interval(law: Law, n: int, alpha: float) -> tuple[float, float]:
+    """Interval for m₂ = mean((x − μ)²) (μ the target mean) holding with prob ≥ 1 − alpha.
+
+    Normal: n·m₂/σ² ~ χ²(n) exactly, so m₂ ∈ σ²/n·[χ²_{α/2}(n), χ²_{1−α/2}(n)].
+    Bounded: Y = (x − μ)² ∈ [0, M] with variance v = E(x−μ)⁴ − σ⁴; Bernstein,
+    P(|Ȳ − σ²| ≥ t) ≤ 2·exp(−n t² / (2(v + M t/3))), solved for t:
+    t = (2LM/3 + √((2LM/3)² + 8nLv)) / (2n), L = ln(2/α).
+    """
+    if not law.bounded:
+        lo, hi = stats.chi2.ppf(alpha / 2, n), stats.chi2.isf(alpha / 2, n)
+        return law.var * lo / n, law.var * hi / n
+    big_l = math.log(2 / alpha)
+    m = max((law.lo - law.mean) ** 2, (law.hi - law.mean) ** 2)
+    v = law.central_m4 - law.var**2
+    t = (2 * big_l * m / 3 + math.sqrt((2 * big_l * m / 3) ** 2 + 8 * n * big_l * v)) / (2 * n)
+    return law.var - t, law.var + t
+
+
+def top_quantile(law: Law, n: int, alpha: float) -> tuple[float, float]:
+    """For a bounded law: q_lo, q_hi with P(min x > q_lo) ≤ alpha/2 and P(max x < q_hi) ≤ alpha/2.
+
+    P(max x < q) = F(q)ⁿ; choosing 1 − F(q_hi) = p with (1 − p)ⁿ ≤ e^{−np} = alpha/2 gives
+    p = ln(2/alpha)/n, q_hi = F⁻¹(1 − p); symmetrically q_lo = F⁻¹(p). A bound that is too
+    small by even 1 % leaves the top 1 % of the support empty and fails this.
+    """
+    p = math.log(2 / alpha) / n
+    return float(law.frozen.ppf(p)), float(law.frozen.isf(p))
+
+
+def ks_threshold(n: int, alpha: float) -> float:
+    """DKW with Massart's constant: P(sup|F̂ₙ − F| > t) ≤ 2·exp(−2nt²), t = √(ln(2/α)/(2n))."""
+    return math.sqrt(math.log(2 / alpha) / (2 * n))
+
+
+def standardised_ks_threshold(law: Law, n: int, alpha: float) -> float:
+    """Threshold for sup|F̂ₙ(z) − F₀(z)| where z = (x − x̄)/s uses the *estimated* location and
+    scale (so a scale mistake does not fail the shape test).
+
+    With the true standardisation z* = (x − μ)/σ, DKW bounds the first term; moving from z*
+    to z shifts the CDF by at most sup f₀·|x̄ − μ|/σ + sup|z f₀|·|ln(s/σ)|. Splitting alpha
+    in three: DKW at α/3, |x̄ − μ| ≤ mean_halfwidth(α/3), and s² within
+    second_moment_interval(α/3) around σ² (the sample variance s² = m₂ − (x̄ − μ)², so its
+    relative error is bounded by those of m₂ and x̄).
+    """
+    a3 = alpha / 3
+    sup_f, sup_zf = law.lipschitz
+    dm = mean_halfwidth(law, n, a3) / law.std
+    m2_lo, m2_hi = second_moment_interval(law, n, a3)
+    var_lo = (m2_lo - (dm * law.std) ** 2) / law.var
+    var_hi = m2_hi / law.var
+    dlog = 0.5 * max(-math.log(max(var_lo, 1e-12)), math.log(var_hi))
+    return ks_threshold(n, a3) + sup_f * dm + sup_zf * dlog
+
+
+def standardised_ks_distance(law: Law, x: np.ndarray) -> float:
+    """sup|F̂ₙ(z) − F₀(z)| for z = (x − x̄)/s."""
+    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    s = x.std()
+    if not s > 0:
+        return 1.0
+    f0 = law.standard_cdf((x - x.mean()) / s)
+    n = len(x)
+    return float(max((np.arange(1, n + 1) / n - f0).max(), (f0 - np.arange(n) / n).max()))
+
+
+def binomial_interval(k_trials: int, alpha: float) -> tuple[int, int]:
+    """[lo, hi] holding Binomial(k, 1/2) with probability ≥ 1 − alpha (exact tails)."""
+    lo = int(stats.binom.ppf(alpha / 2, k_trials, 0.5))
+    hi = int(stats.binom.isf(alpha / 2, k_trials, 0.5))
+    # ppf/isf give the boundary values whose tail may slightly exceed α/2: step outwards.
+    while stats.binom.cdf(lo - 1, k_trials, 0.5) > alpha / 2 and lo > 0:
+        lo -= 1
+    while stats.binom.sf(hi, k_trials, 0.5) > alpha / 2 and hi < k_trials:
+        hi += 1
+    return lo, hi
