@@ -33,40 +33,55 @@ n = 1.2·10⁵). Calibration (``tools/calibrate.py``) verifies both claims by si
 
 from __future__ import annotations
 
+from . import _deterministic
 from . import _initializers as _specs
 from ._engine import run_check
+from ._orthogonal import ORTHOGONAL
 from ._random import random_aspects
 
 __all__ = [
+    "check_var_of_product",
+    "check_compute_fans",
+    "check_calculate_gain",
     "check_xavier_uniform",
     "check_xavier_normal",
     "check_kaiming_uniform",
     "check_kaiming_normal",
     "check_truncated_normal",
     "check_variance_scaling",
+    "check_orthogonal",
+    "check_batch_norm",
 ]
 
 
-def _make_random_check(spec):
-    aspects = random_aspects(spec)
-
+def _make_check(name, aspects):
     def check(fn, *, aspect=None, seed=0, fixed=None):
-        run_check(spec.name, aspects, fn, aspect, seed, fixed)
+        run_check(name, aspects, fn, aspect, seed, fixed)
 
-    check.__name__ = f"check_{spec.name}"
+    first = next(iter(aspects))
+    check.__name__ = f"check_{name}"
     check.__doc__ = (
-        f"Grade a student's ``{spec.name}``. Aspects: {', '.join(aspects)}.\n\n"
-        f"Example:\n    >>> from initkit import {spec.name}\n"
-        f"    >>> check_{spec.name}({spec.name}, aspect='scale')  # doctest: +ELLIPSIS\n"
-        f"    ✓ {spec.name}: scale (...)\n"
+        f"Grade a student's ``{name}``. Aspects: {', '.join(aspects)}.\n\n"
+        f"Example:\n    >>> from initkit import {name}\n"
+        f"    >>> check_{name}({name}, aspect={first!r})  # doctest: +ELLIPSIS\n"
+        f"    ✓ {name}: {first}...\n"
     )
     check.aspects = tuple(aspects)
     return check
 
 
+def _make_random_check(spec):
+    return _make_check(spec.name, random_aspects(spec))
+
+
+check_var_of_product = _make_check("var_of_product", _deterministic.VAR_OF_PRODUCT)
+check_compute_fans = _make_check("compute_fans", _deterministic.COMPUTE_FANS)
+check_calculate_gain = _make_check("calculate_gain", _deterministic.CALCULATE_GAIN)
 check_xavier_uniform = _make_random_check(_specs.XAVIER_UNIFORM)
 check_xavier_normal = _make_random_check(_specs.XAVIER_NORMAL)
 check_kaiming_uniform = _make_random_check(_specs.KAIMING_UNIFORM)
 check_kaiming_normal = _make_random_check(_specs.KAIMING_NORMAL)
 check_truncated_normal = _make_random_check(_specs.TRUNCATED_NORMAL)
 check_variance_scaling = _make_random_check(_specs.VARIANCE_SCALING)
+check_orthogonal = _make_check("orthogonal", ORTHOGONAL)
+check_batch_norm = _make_check("batch_norm", _deterministic.BATCH_NORM)

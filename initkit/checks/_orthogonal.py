@@ -1,0 +1,153 @@
+"""Checks of ``orthogonal``: interface, orthogonality, distribution (Haar), arguments,
+errors, rng.
+
+Haar test. If W = g·Q with Q Haar-distributed and rows ≤ cols, each row of Q is uniform on
+the unit sphere of R^cols, so Q₀₀² ~ Beta(1/2, (cols−1)/2) with a symmetric sign (columns
+when rows > cols). One entry per matrix keeps the samples independent; dividing by the row
+(column) norm standardises away the gain. KS against that exact CDF (DKW threshold) plus an
+exact binomial test on the sign catch a Q without the sign(diag R) fix, whose Q₀₀ is
+always of one sign.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from . import _stats
+from ._engine import CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt
+from ._random import _same_state
+
+NAME = "orthogonal"
+N_HAAR = 1500  # matrices for the Haar test: KS threshold √(ln(2/α)/(2n)) ≈ 0.07
+
+
+def _shapes(ctx: Context) -> list:
+    r = ctx.rng(30)
+    rows, cols = int(r.integers(8, 24)), int(r.integers(30, 60))
+    return [(rows, cols), (cols, rows), (rows, rows)]
+
+
+def _gram_error(w: np.ndarray, gain: float) -> float:
+    m = w.reshape(w.shape[0], -1).astype(np.float64)
+    gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+    return float(np.max(np.abs(gram - gain**2 * np.eye(len(gram))))) / gain**2
+
+
+def _tolerance(w: np.ndarray) -> float:
+    """float64: 1e-10; float32: a Gram entry sums k products each rounded at 2⁻²⁴ relative:
+    k·2⁻²³ with k the long side, doubled for safety."""
+    k = max(w.shape[0], w.size // max(w.shape[0], 1))
+    return 1e-10 if w.dtype == np.float64 else 4 * k * 2.0**-24
+
+
+def _assert_orthogonal(fn, shape, rng, **kwargs):
+    gain = kwargs.get("gain", 1.0)
+    w = call_for_array(fn, NAME, shape, rng=rng, **kwargs)
+    err, tol = _gram_error(w, gain), _tolerance(w)
+    if err > tol:
+        m = w.reshape(w.shape[0], -1)
+        which = "W·Wᵀ" if m.shape[0] <= m.shape[1] else "Wᵀ·W"
+        norms = np.linalg.norm(m, axis=1 if m.shape[0] <= m.shape[1] else 0)
+        raise CheckFailed(
+            f"{describe_call(NAME, (shape,), {'rng': rng, **kwargs})}: {which} should be "
+            f"gain²·I = {fmt(gain**2)}·I, but differs from it by up to {err * gain**2:.3g} "
+            f"(tolerance {tol * gain**2:.1e}); its rows/columns have norms "
+            f"{fmt(norms.min())}…{fmt(norms.max())}, expected {fmt(gain)}."
+        )
+
+
+def interface(fn, ctx):
+    for shape in [(4, 3), (3, 2, 2)]:
+        call_for_array(fn, NAME, shape, rng=np.random.default_rng(ctx.seed))
+        call_for_array(fn, NAME, shape)
+    return "2 shapes"
+
+
+def orthogonality(fn, ctx):
+    rng = ctx.rng(1)
+    shapes = _shapes(ctx)
+    for shape in shapes:
+        _assert_orthogonal(fn, shape, rng)
+    return f"{len(shapes)} shapes (wide, tall, square)"
+
+
+def _haar_cdf(x: np.ndarray, dim: int) -> np.ndarray:
+    """CDF of one coordinate of a uniform point on the sphere in R^dim."""
+    tail = special.betainc(0.5, (dim - 1) / 2, x**2)
+    return 0.5 + 0.5 * np.sign(x) * tail
+
+
+def distribution(fn, ctx):
+    rng = ctx.rng(2)
+    rows, cols = 3, 5
+    alpha = ctx.alpha / 2
+    first = np.empty(N_HAAR)
+    for i in range(N_HAAR):
+        w = call_for_array(fn, NAME, (rows, cols), rng=rng)
+        first[i] = w[0, 0] / np.linalg.norm(w[0])  # standardised: gain and scale cancel
+    positive = int(np.sum(first > 0))
+    lo, hi = _stats.binomial_interval(N_HAAR, alpha / 2)
+    if not lo <= positive <= hi:
+        raise CheckFailed(
+            f"W[0, 0] was positive in {positive} of {N_HAAR} matrices of shape ({rows}, {cols}); "
+            f"a Haar-distributed W is positive half the time ([{lo}, {hi}] with near certainty) "
+            "— did you multiply Q's columns by the signs of R's diagonal?"
+        )
+    x = np.sort(first)
+    cdf = _haar_cdf(x, cols)
+    n = len(x)
+    d = float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
+    limit = _stats.ks_threshold(n, alpha / 2)
+    if d > limit:
+        raise CheckFailed(
+            f"W[0, 0]/‖W[0]‖ over {n} matrices of shape ({rows}, {cols}) is {d:.3f} away (KS) from "
+            f"a coordinate of a uniform point on the sphere (limit {limit:.3f}): your matrices are "
+            "orthogonal but not Haar-distributed — QR of a Gaussian matrix gives the right law."
+        )
+    return f"{n} matrices: sign symmetry and KS of W[0, 0]"
+
+
+def arguments(fn, ctx):
+    r = ctx.rng(31)
+    rng = ctx.rng(3)
+    rows, k = int(r.integers(4, 12)), int(r.choice([2, 3]))
+    cases = [((rows, 3, k, k), {"gain": 2.0}), ((rows * 9, 2, k), {"gain": 0.5}),
+             ((rows, rows * 3), {"gain": math.sqrt(2.0)}), ((rows * 3, rows), {"gain": 3.0})]
+    for shape, kwargs in cases:
+        _assert_orthogonal(fn, shape, rng, **kwargs)
+    return f"{len(cases)} shapes (conv, tall, wide) and gains"
+
+
+def errors(fn, ctx):
+    for shape in [(5,), ()]:
+        expect_value_error(fn, NAME, "orthogonal needs at least 2 dimensions", shape, rng=np.random.default_rng(0))
+    return "2 bad shapes"
+
+
+def rng_aspect(fn, ctx):
+    shape = (5, 3)
+    np.random.seed(ctx.seed)
+    before = np.random.get_state()
+    first = call_for_array(fn, NAME, shape, rng=np.random.default_rng(ctx.seed + 1))
+    again = call_for_array(fn, NAME, shape, rng=np.random.default_rng(ctx.seed + 1))
+    other = call_for_array(fn, NAME, shape, rng=np.random.default_rng(ctx.seed + 2))
+    if not np.array_equal(first, again):
+        raise CheckFailed("two calls with generators seeded alike returned different matrices: "
+                          "draw every random number from `rng`.")
+    if np.array_equal(first, other):
+        raise CheckFailed("calls with generators seeded differently returned the same matrix: "
+                          "your function ignores `rng`.")
+    if not _same_state(before, np.random.get_state()):
+        raise CheckFailed("your function changed NumPy's global random state: draw from `rng`.")
+    if np.array_equal(call_for_array(fn, NAME, shape), call_for_array(fn, NAME, shape)):
+        raise CheckFailed("two calls without rng returned the same matrix: with rng=None use a "
+                          "fresh np.random.default_rng().")
+    return "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
+
+
+ORTHOGONAL = {"interface": interface, "orthogonality": orthogonality,
+              "distribution": distribution, "arguments": arguments, "errors": errors,
+              "rng": rng_aspect}
