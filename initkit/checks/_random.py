@@ -17,6 +17,7 @@ from ._laws import Law
 #: samples drawn per case: scale/distribution cases and argument cases.
 N_SCALE = 120_000
 N_ARGUMENT = 40_000
+N_DISTRIBUTION = 400_000  # KS must see a 0.017 CDF gap (truncated vs plain normal)
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,14 @@ def draw(fn, spec: RandomSpec, case: Case, n_target: int, rng: np.random.Generat
     kwargs = {**case.kwargs, **fixed}
     size = math.prod(case.shape)
     calls = max(1, math.ceil(n_target / size))
-    return np.concatenate([
-        call_for_array(fn, spec.name, case.shape, rng=rng, **kwargs).ravel() for _ in range(calls)
-    ])
+    parts = [call_for_array(fn, spec.name, case.shape, rng=rng, **kwargs).ravel() for _ in range(calls)]
+    if calls > 1 and size > 1 and np.array_equal(parts[0], parts[1]):
+        raise CheckFailed(
+            f"two calls {describe_call(spec.name, (case.shape,), {'rng': rng, **kwargs})} in a row "
+            "with the same generator returned identical values: your function must draw from "
+            "`rng`, which advances at every call (a fixed seed inside?)."
+        )
+    return np.concatenate(parts)
 
 
 def _float_slack(x: np.ndarray, bound: float) -> float:
@@ -121,12 +127,22 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         rng = ctx.rng(2)
         n = 0
         for case in cases:
-            x = draw(fn, spec, case, N_SCALE, rng, ctx.fixed)
+            x = draw(fn, spec, case, N_DISTRIBUTION // len(cases), rng, ctx.fixed)
             law = law_of(case, ctx.fixed)
             alpha = ctx.alpha / len(cases)
+            where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
+            if law.bounded:
+                z_lo, z_hi = _stats.standardised_support(law, x.size, alpha)
+                s = x.std()
+                lo, hi = (x.min() - x.mean()) / s, (x.max() - x.mean()) / s
+                if lo < z_lo or hi > z_hi:
+                    raise CheckFailed(
+                        f"wrong distribution family {where}: standardised (mean 0, std 1) the target "
+                        f"{law} lies within [{z_lo:.3f}, {z_hi:.3f}], yours reach [{lo:.3f}, {hi:.3f}]"
+                        " — tails where the target has none."
+                    )
             d, limit = _stats.standardised_ks_distance(law, x), _stats.standardised_ks_threshold(law, x.size, alpha)
             if d > limit:
-                where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
                 raise CheckFailed(
                     f"wrong distribution family {where}: after standardising (subtract the mean, "
                     f"divide by the std) your samples' CDF is {d:.3f} away from the target's "

@@ -61,6 +61,26 @@ def ks_threshold(n: int, alpha: float) -> float:
     return math.sqrt(math.log(2 / alpha) / (2 * n))
 
 
+def standardisation_errors(law: Law, n: int, alpha: float) -> tuple[float, float, float]:
+    """(dm, r_lo, r_hi): with probability ≥ 1 − 2α/3, |x̄ − μ|/σ ≤ dm and s/σ ∈ [r_lo, r_hi].
+
+    From mean_halfwidth(α/3) and second_moment_interval(α/3), using s² = m₂ − (x̄ − μ)².
+    """
+    a3 = alpha / 3
+    dm = mean_halfwidth(law, n, a3) / law.std
+    m2_lo, m2_hi = second_moment_interval(law, n, a3)
+    var_lo = max((m2_lo - (dm * law.std) ** 2) / law.var, 1e-12)
+    return dm, math.sqrt(var_lo), math.sqrt(m2_hi / law.var)
+
+
+def standardised_support(law: Law, n: int, alpha: float) -> tuple[float, float]:
+    """For a bounded law: limits that (min − x̄)/s and (max − x̄)/s stay within, with the
+    same events as standardised_ks_threshold (no extra α): z ≤ ((hi − μ)/σ + dm)/r_lo."""
+    dm, r_lo, _ = standardisation_errors(law, n, alpha)
+    z_lo, z_hi = (law.lo - law.mean) / law.std, (law.hi - law.mean) / law.std
+    return (z_lo - dm) / r_lo, (z_hi + dm) / r_lo
+
+
 def standardised_ks_threshold(law: Law, n: int, alpha: float) -> float:
     """Threshold for sup|F̂ₙ(z) − F₀(z)| where z = (x − x̄)/s uses the *estimated* location and
     scale (so a scale mistake does not fail the shape test).
@@ -71,14 +91,10 @@ def standardised_ks_threshold(law: Law, n: int, alpha: float) -> float:
     second_moment_interval(α/3) around σ² (the sample variance s² = m₂ − (x̄ − μ)², so its
     relative error is bounded by those of m₂ and x̄).
     """
-    a3 = alpha / 3
     sup_f, sup_zf = law.lipschitz
-    dm = mean_halfwidth(law, n, a3) / law.std
-    m2_lo, m2_hi = second_moment_interval(law, n, a3)
-    var_lo = (m2_lo - (dm * law.std) ** 2) / law.var
-    var_hi = m2_hi / law.var
-    dlog = 0.5 * max(-math.log(max(var_lo, 1e-12)), math.log(var_hi))
-    return ks_threshold(n, a3) + sup_f * dm + sup_zf * dlog
+    dm, r_lo, r_hi = standardisation_errors(law, n, alpha)
+    dlog = max(-math.log(r_lo), math.log(r_hi))
+    return ks_threshold(n, alpha / 3) + sup_f * dm + sup_zf * dlog
 
 
 def standardised_ks_distance(law: Law, x: np.ndarray) -> float:

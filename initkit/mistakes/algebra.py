@@ -1,0 +1,168 @@
+"""var_of_product, compute_fans, calculate_gain."""
+
+import math
+
+import numpy as np  # noqa: F401  (pasted sources may use it)
+
+from . import correct, mistake
+
+
+@mistake("var_of_product", ("values",), "D(XY) = D(X)·D(Y), forgetting the mean terms")
+def product_of_variances(mean_x, var_x, mean_y, var_y):
+    return var_x * var_y
+
+
+@mistake("var_of_product", ("values",), "the mean terms paired with the wrong variance")
+def means_crossed(mean_x, var_x, mean_y, var_y):
+    return var_x * var_y + var_x * mean_x**2 + var_y * mean_y**2
+
+
+@mistake("var_of_product", ("values",), "E(XY)² subtracted from E(X²)E(Y²) with the sign lost")
+def sign_lost(mean_x, var_x, mean_y, var_y):
+    return (var_x + mean_x**2) * (var_y + mean_y**2) + (mean_x * mean_y) ** 2
+
+
+@correct("var_of_product", "E(X²)E(Y²) − E(X)²E(Y)²")
+def via_second_moments(mean_x, var_x, mean_y, var_y):
+    return (var_x + mean_x**2) * (var_y + mean_y**2) - (mean_x * mean_y) ** 2
+
+
+@mistake("compute_fans", ("values", "arguments"), "fan_in and fan_out swapped")
+def fans_swapped(shape, layout="torch"):
+    if layout not in ("torch", "keras"):
+        raise ValueError(f"unknown layout {layout!r}")
+    if layout == "keras":
+        if len(shape) == 0:
+            return 1, 1
+        if len(shape) == 1:
+            return shape[0], shape[0]
+        rf = math.prod(shape[:-2])
+        return shape[-1] * rf, shape[-2] * rf
+    if len(shape) < 2:
+        raise ValueError("need at least 2 dims")
+    rf = math.prod(shape[2:])
+    return shape[0] * rf, shape[1] * rf
+
+
+@mistake("compute_fans", ("values", "arguments"), "the receptive field (kernel size) ignored")
+def receptive_field_ignored(shape, layout="torch"):
+    if layout not in ("torch", "keras"):
+        raise ValueError(f"unknown layout {layout!r}")
+    if layout == "keras":
+        if len(shape) == 0:
+            return 1, 1
+        if len(shape) == 1:
+            return shape[0], shape[0]
+        return shape[-2], shape[-1]
+    if len(shape) < 2:
+        raise ValueError("need at least 2 dims")
+    return shape[1], shape[0]
+
+
+@mistake("compute_fans", ("arguments",), "keras layout read as torch layout")
+def keras_layout_ignored(shape, layout="torch"):
+    if layout not in ("torch", "keras"):
+        raise ValueError(f"unknown layout {layout!r}")
+    if len(shape) < 2:
+        if layout == "torch":
+            raise ValueError("need at least 2 dims")
+        return (1, 1) if len(shape) == 0 else (shape[0], shape[0])
+    rf = math.prod(shape[2:])
+    return shape[1] * rf, shape[0] * rf
+
+
+@mistake("compute_fans", ("errors",), "no error for 1-D shapes in torch layout")
+def no_error_for_vectors(shape, layout="torch"):
+    if layout not in ("torch", "keras"):
+        raise ValueError(f"unknown layout {layout!r}")
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if layout == "keras":
+        rf = math.prod(shape[:-2])
+        return shape[-2] * rf, shape[-1] * rf
+    rf = math.prod(shape[2:])
+    return shape[1] * rf, shape[0] * rf
+
+
+@correct("compute_fans", "numpy product and negative indexing")
+def fans_with_numpy(shape, layout="torch"):
+    shape = tuple(shape)
+    if layout == "torch":
+        if len(shape) < 2:
+            raise ValueError(f"torch layout needs 2+ dims, got {shape}")
+        shape = shape[2:] + (shape[1], shape[0])  # reorder to keras layout
+    elif layout != "keras":
+        raise ValueError(f"layout must be 'torch' or 'keras', got {layout!r}")
+    if len(shape) < 2:
+        n = shape[0] if shape else 1
+        return n, n
+    rf = int(np.prod(shape[:-2], dtype=np.int64))
+    return int(shape[-2]) * rf, int(shape[-1]) * rf
+
+
+GAIN_TABLE = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,
+              "conv_transpose2d": 1.0, "conv_transpose3d": 1.0, "sigmoid": 1.0,
+              "tanh": 5 / 3, "relu": math.sqrt(2.0), "selu": 0.75}
+
+
+def _leaky(param):
+    if param is None:
+        return 0.01
+    if isinstance(param, bool) or not isinstance(param, (int, float)):
+        raise ValueError(f"bad slope {param!r}")
+    return param
+
+
+@correct("calculate_gain", "a lookup table plus the leaky-ReLU formula")
+def gain_lookup(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu":
+        return math.sqrt(2.0 / (1 + _leaky(param) ** 2))
+    if nonlinearity not in GAIN_TABLE:
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    return GAIN_TABLE[nonlinearity]
+
+
+@mistake("calculate_gain", ("values", "arguments"), "ReLU gain 2 (the variance factor) instead of √2")
+def relu_gain_two(nonlinearity, param=None):
+    if nonlinearity == "relu":
+        return 2.0
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("values", "arguments"), "tanh gain 1.59 (the measured std ratio) instead of 5/3")
+def tanh_empirical(nonlinearity, param=None):
+    if nonlinearity == "tanh":
+        return 1.59
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("values", "arguments"), "sigmoid gain 4 (from σ'(0) = 1/4) instead of 1")
+def sigmoid_four(nonlinearity, param=None):
+    if nonlinearity == "sigmoid":
+        return 4.0
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("values", "arguments"), "leaky-ReLU slope not squared: √(2/(1+slope))")
+def slope_not_squared(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu":
+        return math.sqrt(2.0 / (1 + _leaky(param)))
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("arguments",), "leaky-ReLU slope ignored (always 0.01)")
+def slope_ignored(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu":
+        _leaky(param)
+        return math.sqrt(2.0 / (1 + 0.01**2))
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("errors",), "bools accepted as slopes (True is an int)")
+def bool_slope(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    return gain_lookup(nonlinearity, param)

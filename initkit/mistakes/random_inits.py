@@ -1,0 +1,322 @@
+"""xavier_*, kaiming_*, truncated_normal, variance_scaling."""
+
+import math
+
+import numpy as np
+from scipy.special import ndtr, ndtri  # noqa: F401  (pasted sources may import scipy)
+
+from . import correct, mistake
+
+
+def _fans(shape):
+    rf = math.prod(shape[2:])
+    return shape[1] * rf, shape[0] * rf
+
+
+def _rng(rng):
+    return rng if rng is not None else np.random.default_rng()
+
+
+# --- Xavier uniform ---------------------------------------------------------------------
+
+@correct("xavier_uniform", "rng.random() rescaled to [-a, a)")
+def xu_from_random(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return (2.0 * _rng(rng).random(shape) - 1.0) * a
+
+
+@correct("xavier_uniform", "float32 output")
+def xu_float32(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _rng(rng).uniform(-a, a, size=shape).astype(np.float32)
+
+
+@mistake("xavier_uniform", ("scale", "arguments"), "the std used as the uniform bound")
+def std_as_bound(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return _rng(rng).uniform(-std, std, size=shape)
+
+
+@mistake("xavier_uniform", ("scale", "distribution", "arguments"),
+         "a normal of the right variance instead of a uniform")
+def normal_not_uniform(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    return _rng(rng).normal(0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), size=shape)
+
+
+@mistake("xavier_uniform", ("arguments",), "the receptive field ignored: fans from shape[0], shape[1]")
+def xu_no_receptive_field(shape, gain=1.0, rng=None):
+    a = gain * math.sqrt(6.0 / (shape[0] + shape[1]))
+    return _rng(rng).uniform(-a, a, size=shape)
+
+
+@mistake("xavier_uniform", ("arguments",), "gain ignored")
+def xu_gain_ignored(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = math.sqrt(6.0 / (fan_in + fan_out))
+    return _rng(rng).uniform(-a, a, size=shape)
+
+
+@mistake("xavier_uniform", ("arguments",), "gain squared")
+def xu_gain_squared(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain**2 * math.sqrt(6.0 / (fan_in + fan_out))
+    return _rng(rng).uniform(-a, a, size=shape)
+
+
+@mistake("xavier_uniform", ("arguments",), "gain under the square root")
+def xu_gain_under_root(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = math.sqrt(6.0 * gain / (fan_in + fan_out))
+    return _rng(rng).uniform(-a, a, size=shape)
+
+
+@mistake("xavier_uniform", ("scale", "arguments"), "a bound 2 % too large")
+def xu_bound_2pct(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = 1.02 * gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _rng(rng).uniform(-a, a, size=shape)
+
+
+@mistake("xavier_uniform", ("scale", "arguments"), "Caffe's 'xavier': fan_in only")
+def xu_fan_in_only(shape, gain=1.0, rng=None):
+    fan_in, _ = _fans(shape)
+    a = gain * math.sqrt(3.0 / fan_in)
+    return _rng(rng).uniform(-a, a, size=shape)
+
+
+@mistake("xavier_uniform", ("rng",), "draws from NumPy's global RNG instead of rng")
+def xu_global_rng(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return np.random.uniform(-a, a, size=shape)
+
+
+@mistake("xavier_uniform", ("scale", "distribution", "arguments", "rng"), "a hard-coded seed when rng is None, and rng ignored")
+def xu_fixed_seed(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return np.random.default_rng(42).uniform(-a, a, size=shape)
+
+
+# --- Xavier normal ----------------------------------------------------------------------
+
+@correct("xavier_normal", "standard_normal() times σ")
+def xn_standard(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    return gain * math.sqrt(2.0 / (fan_in + fan_out)) * _rng(rng).standard_normal(shape)
+
+
+@mistake("xavier_normal", ("scale", "arguments"), "fan_avg not halved: σ = √(1/(fan_in+fan_out))")
+def xn_avg_not_halved(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    return _rng(rng).normal(0.0, gain * math.sqrt(1.0 / (fan_in + fan_out)), size=shape)
+
+
+@mistake("xavier_normal", ("scale", "arguments"), "variance passed where numpy wants the std")
+def xn_variance_as_std(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    return _rng(rng).normal(0.0, gain**2 * 2.0 / (fan_in + fan_out), size=shape)
+
+
+@mistake("xavier_normal", ("scale", "distribution", "arguments"),
+         "prettytensor's truncated normal with σ = √(3/(fan_in+fan_out))")
+def xn_prettytensor(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    std = gain * math.sqrt(3.0 / (fan_in + fan_out))
+    x = _rng(rng).normal(0.0, std, size=shape)
+    bad = np.abs(x) > 2 * std
+    while bad.any():
+        x[bad] = _rng(rng).normal(0.0, std, size=int(bad.sum()))
+        bad = np.abs(x) > 2 * std
+    return x
+
+
+# --- Kaiming ----------------------------------------------------------------------------
+
+GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5 / 3, "relu": math.sqrt(2.0), "selu": 0.75}
+
+
+def _gain(nonlinearity, a):
+    if nonlinearity == "leaky_relu":
+        return math.sqrt(2.0 / (1 + a**2))
+    if nonlinearity.startswith("conv"):
+        return 1.0
+    if nonlinearity not in GAINS:
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    return GAINS[nonlinearity]
+
+
+def _fan(shape, mode):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(shape)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+@correct("kaiming_uniform", "bound computed in one expression, scaled rng.random()")
+def ku_one_liner(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    bound = math.sqrt(3.0) * _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    return bound * (2 * _rng(rng).random(shape) - 1)
+
+
+@mistake("kaiming_uniform", ("scale", "arguments"), "ReLU gain 2 instead of √2")
+def ku_gain_two(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    g = _gain(nonlinearity, a) ** 2
+    bound = math.sqrt(3.0) * g / math.sqrt(_fan(shape, mode))
+    return _rng(rng).uniform(-bound, bound, size=shape)
+
+
+@mistake("kaiming_uniform", ("arguments",), "mode ignored (always fan_in)")
+def ku_mode_ignored(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    _fan(shape, mode)
+    bound = math.sqrt(3.0) * _gain(nonlinearity, a) / math.sqrt(_fan(shape, "fan_in"))
+    return _rng(rng).uniform(-bound, bound, size=shape)
+
+
+@mistake("kaiming_uniform", ("scale", "arguments"), "fan_in and fan_out swapped")
+def ku_fans_swapped(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    other = {"fan_in": "fan_out", "fan_out": "fan_in"}.get(mode, mode)
+    bound = math.sqrt(3.0) * _gain(nonlinearity, a) / math.sqrt(_fan(shape, other))
+    return _rng(rng).uniform(-bound, bound, size=shape)
+
+
+@mistake("kaiming_uniform", ("arguments",), "leaky slope ignored (always √2)")
+def ku_slope_ignored(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    g = math.sqrt(2.0) if nonlinearity == "leaky_relu" else _gain(nonlinearity, a)
+    bound = math.sqrt(3.0) * g / math.sqrt(_fan(shape, mode))
+    return _rng(rng).uniform(-bound, bound, size=shape)
+
+
+@mistake("kaiming_uniform", ("errors",), "an unknown mode silently treated as fan_out")
+def ku_mode_unchecked(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    fan_in, fan_out = _fans(shape)
+    fan = fan_in if mode == "fan_in" else fan_out
+    bound = math.sqrt(3.0) * _gain(nonlinearity, a) / math.sqrt(fan)
+    return _rng(rng).uniform(-bound, bound, size=shape)
+
+
+@correct("kaiming_normal", "float32 output from standard_normal")
+def kn_float32(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    std = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    return (std * _rng(rng).standard_normal(shape)).astype(np.float32)
+
+
+@mistake("kaiming_normal", ("scale", "arguments"), "uniform bound formula used as the normal's std")
+def kn_sqrt3(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    std = math.sqrt(3.0) * _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    return _rng(rng).normal(0.0, std, size=shape)
+
+
+@mistake("kaiming_normal", ("scale", "arguments"), "the gain left out: std = 1/√fan")
+def kn_no_gain(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    _gain(nonlinearity, a)
+    return _rng(rng).normal(0.0, 1.0 / math.sqrt(_fan(shape, mode)), size=shape)
+
+
+@mistake("kaiming_normal", ("distribution",), "a uniform of the right variance instead of a normal")
+def kn_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    std = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    return _rng(rng).uniform(-math.sqrt(3) * std, math.sqrt(3) * std, size=shape)
+
+
+# --- truncated normal -------------------------------------------------------------------
+
+@correct("truncated_normal", "rejection sampling: redraw the values outside [a, b]")
+def tn_rejection(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    rng = _rng(rng)
+    x = rng.normal(mean, std, size=shape)
+    bad = (x < a) | (x > b)
+    while bad.any():
+        x[bad] = rng.normal(mean, std, size=int(bad.sum()))
+        bad = (x < a) | (x > b)
+    return x
+
+
+@correct("truncated_normal", "inverse CDF with scipy.special")
+def tn_inverse_cdf(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    lo, hi = ndtr((a - mean) / std), ndtr((b - mean) / std)
+    return mean + std * ndtri(_rng(rng).uniform(lo, hi, size=shape))
+
+
+@mistake("truncated_normal", ("scale", "distribution", "arguments"), "clipping instead of resampling")
+def tn_clip(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    return np.clip(_rng(rng).normal(mean, std, size=shape), a, b)
+
+
+@mistake("truncated_normal", ("distribution", "arguments"), "bounds taken relative to the mean in units of std")
+def tn_relative_bounds(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    return tn_rejection(shape, mean, std, mean + a * std, mean + b * std, rng)
+
+
+@mistake("truncated_normal", ("scale", "distribution", "arguments"), "no truncation at all")
+def tn_untruncated(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    return _rng(rng).normal(mean, std, size=shape)
+
+
+@mistake("truncated_normal", ("distribution", "arguments"), "mean ignored (centred at 0)")
+def tn_mean_ignored(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    return tn_rejection(shape, 0.0, std, a, b, rng)
+
+
+# --- variance scaling -------------------------------------------------------------------
+
+def _keras_fans(shape):
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    rf = math.prod(shape[:-2])
+    return shape[-2] * rf, shape[-1] * rf
+
+
+def _vs_variance(shape, scale, mode):
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    fan_in, fan_out = _keras_fans(shape)
+    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}.get(mode)
+    if n is None:
+        raise ValueError(f"bad mode {mode!r}")
+    return scale / max(1.0, n)
+
+
+def _draw_vs(shape, s, distribution, rng, correction=0.87962566103423978):
+    if distribution == "uniform":
+        return rng.uniform(-math.sqrt(3 * s), math.sqrt(3 * s), size=shape)
+    if distribution == "untruncated_normal":
+        return rng.normal(0.0, math.sqrt(s), size=shape)
+    if distribution != "truncated_normal":
+        raise ValueError(f"bad distribution {distribution!r}")
+    sigma = math.sqrt(s) / correction
+    return tn_rejection(shape, 0.0, sigma, -2 * sigma, 2 * sigma, rng)
+
+
+@correct("variance_scaling", "dictionary of fans, rejection-sampled truncation")
+def vs_reference_like(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    return _draw_vs(shape, _vs_variance(shape, scale, mode), distribution, _rng(rng))
+
+
+@mistake("variance_scaling", ("scale", "arguments"), "truncation without the 0.8796 correction")
+def vs_no_correction(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    return _draw_vs(shape, _vs_variance(shape, scale, mode), distribution, _rng(rng), correction=1.0)
+
+
+@mistake("variance_scaling", ("scale", "arguments"), "torch layout used for fans: (out, in, *k)")
+def vs_torch_layout(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    return _draw_vs(shape, _vs_variance(tuple(shape)[::-1], scale, mode), distribution, _rng(rng))
+
+
+@mistake("variance_scaling", ("arguments",), "fan_avg not halved: n = fan_in + fan_out")
+def vs_avg_sum(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    s = _vs_variance(shape, scale, mode)
+    if mode == "fan_avg":
+        s /= 2
+    return _draw_vs(shape, s, distribution, _rng(rng))
+
+
+@mistake("variance_scaling", ("errors",), "scale ≤ 0 accepted")
+def vs_scale_unchecked(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    return _draw_vs(shape, _vs_variance(shape, abs(scale) + 1e-12, mode), distribution, _rng(rng))

@@ -1,0 +1,93 @@
+"""initkit.checks exercised both ways: initkit's own functions and every correct variant of
+the catalogue pass every aspect; every catalogued mistake fails exactly its listed aspects;
+a blank exercise fails every aspect with "not implemented yet". This is the smoke version of
+the calibration (a few seeds); tools/calibrate.py runs the full one."""
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+import initkit
+from initkit import checks
+from initkit.mistakes import CORRECT, MISTAKES
+
+SMOKE_SEEDS = (0, 1)
+TARGETS = [name.removeprefix("check_") for name in checks.__all__]
+
+
+def failing_aspects(check, fn, seed):
+    failed = {}
+    for aspect in check.aspects:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                check(fn, aspect=aspect, seed=seed)
+        except AssertionError as err:
+            failed[aspect] = str(err)
+    return failed
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("seed", SMOKE_SEEDS)
+def test_reference_implementation_passes_every_aspect(target, seed, capsys):
+    check = getattr(checks, f"check_{target}")
+    check(getattr(initkit, target), seed=seed)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[1].split()[0] for line in lines] == list(check.aspects)
+    assert all(line.startswith(f"✓ {target}: ") for line in lines)
+
+
+@pytest.mark.parametrize("key", sorted(CORRECT))
+@pytest.mark.parametrize("seed", SMOKE_SEEDS)
+def test_correct_variants_pass_every_aspect(key, seed):
+    entry = CORRECT[key]
+    assert failing_aspects(getattr(checks, f"check_{entry.target}"), entry.fn, seed) == {}
+
+
+@pytest.mark.parametrize("key", sorted(MISTAKES))
+@pytest.mark.parametrize("seed", SMOKE_SEEDS)
+def test_mistakes_fail_exactly_their_listed_aspects(key, seed):
+    entry = MISTAKES[key]
+    failed = failing_aspects(getattr(checks, f"check_{entry.target}"), entry.fn, seed)
+    assert tuple(a for a in failed) == tuple(a for a in getattr(checks, f"check_{entry.target}").aspects
+                                             if a in entry.fails), failed
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_blank_exercise_fails_every_aspect_with_not_implemented(target):
+    def blank(*args, **kwargs):
+        raise NotImplementedError()
+    check = getattr(checks, f"check_{target}")
+    failed = failing_aspects(check, blank, 0)
+    assert set(failed) == set(check.aspects)
+    assert all("not implemented yet" in message for message in failed.values())
+
+
+def test_catalogue_size_and_coverage():
+    assert len(MISTAKES) >= 30 and len(CORRECT) >= 8
+    for target in TARGETS:
+        assert any(e.target == target for e in MISTAKES.values()), f"no mistake for {target}"
+
+
+@pytest.mark.parametrize("key", sorted(MISTAKES)[:: 5] + sorted(CORRECT)[:: 3])
+def test_pasted_source_defines_the_target_and_behaves_the_same(key):
+    entry = {**MISTAKES, **CORRECT}[key]
+    namespace = {"np": np, "math": __import__("math")}
+    exec("from scipy.special import ndtr, ndtri\n" + entry.source, namespace)
+    pasted = namespace[entry.target]
+    check = getattr(checks, f"check_{entry.target}")
+    assert set(failing_aspects(check, pasted, 0)) == set(entry.fails)
+
+
+def test_failure_message_names_expected_observed_shape_and_arguments():
+    with pytest.raises(AssertionError) as err:
+        checks.check_xavier_uniform(MISTAKES["xavier_uniform/xu_gain_squared"].fn, aspect="arguments")
+    message = str(err.value)
+    assert message.startswith("xavier_uniform — arguments:")
+    assert "shape (" in message and "gain=" in message and "× the target" in message
+
+
+def test_bad_aspect_name_is_a_clear_value_error():
+    with pytest.raises(ValueError, match="aspect must be one of 'interface'.*received 'scales'"):
+        checks.check_xavier_uniform(initkit.xavier_uniform, aspect="scales")
