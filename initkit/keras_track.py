@@ -158,7 +158,8 @@ class Orthogonal(_SeededInitializer):
         rows, cols = math.prod(dims[:-1]), dims[-1]
         tall = keras.random.normal((max(rows, cols), min(rows, cols)), dtype=dtype, seed=self.seed)
         q, r = keras.ops.qr(tall)
-        q = q * keras.ops.where(keras.ops.diagonal(r) < 0, -1.0, 1.0)
+        signs = keras.ops.where(keras.ops.diagonal(r) < 0, -1.0, 1.0)
+        q = q * keras.ops.cast(signs, q.dtype)
         if rows < cols:
             q = keras.ops.transpose(q)
         return self.gain * keras.ops.reshape(q, dims)

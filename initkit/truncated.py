@@ -42,7 +42,6 @@ def truncated_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None) -> np.nd
             "it lies too far in the tail"
         )
     z = ndtri(rng.uniform(lo, hi, size=dims))
-    z = np.clip(z, alpha, beta)  # guards the bounds against the last bit of rounding
     if mirrored:
         z = -z
-    return mean + std * z
+    return np.clip(mean + std * z, a, b)  # mean + std·z may round a hair outside [a, b]
