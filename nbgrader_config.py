@@ -1,0 +1,24 @@
+"""nbgrader configuration: the repository root is the course directory.
+
+Instructor notebooks (solutions + hidden tests) live in ``solutions/<NN-topic>/``;
+``nbgrader generate_assignment`` writes the student versions to ``course/<NN-topic>/``
+(run ``python3 tools/course.py release``, never by hand).
+"""
+
+import os
+
+c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
+
+# The course root is the folder of this file, whatever the current directory is.
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "initcourse"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+
+# generate_assignment creates the assignment's gradebook row itself (nbgrader's default,
+# stated here because the release command relies on it): no `nbgrader db assignment add`.
+c.GenerateAssignment.create_assignment = True
+
+# Per-cell time limit when nbgrader executes notebooks (autograde, validate). nbgrader's
+# default is 30 s; the checks in initkit keep their own budget well below this.
+c.Execute.timeout = 120

@@ -1,0 +1,1 @@
+"""Course tooling (set-up, JupyterLab launchers, release, tests); see tools/course.py."""
