@@ -169,14 +169,15 @@ CALCULATE_GAIN = {"interface": _gain_interface, "values": _gain_values,
 # --- batch_norm -------------------------------------------------------------------------
 
 def _bn_tolerance(x: np.ndarray, dtype) -> float:
-    """Absolute tolerance on y/γ. float64: 1e-10·(1 + |μ|/σ). float32: each of the N inputs
-    carries a relative rounding error 2⁻²⁴, so x − μ has absolute error ~2⁻²⁴·(|x| + |μ|) and
-    the sums over N values add ~N·2⁻²⁴ relative; divided by σ that is
-    c·N·2⁻²⁴·(1 + |μ|/σ) with c = 8 covering the few roundings per value."""
-    scale = 1.0 + float(np.max(np.abs(x.mean(axis=0)) / x.std(axis=0)))
+    """Absolute tolerance on y/γ, with r = max |μ|/σ over channels. float64: 1e-10·(1 + r²).
+    float32: each of the N inputs carries a relative rounding error 2⁻²⁴ and the sums over
+    N values add up to N·2⁻²⁴ relative; a correct one-pass variance E(x²) − E(x)² loses a
+    further factor (μ² + σ²)/σ², so the error on (x − μ)/σ is below c·N·2⁻²⁴·(1 + r²), c = 8
+    covering the few roundings per value (two-pass formulas stay far inside it)."""
+    r2 = float(np.max((x.mean(axis=0) / x.std(axis=0)) ** 2))
     if dtype == np.float32:
-        return 8 * x.shape[0] * 2.0**-24 * scale
-    return REL_TOL_FLOAT64 * scale
+        return 8 * x.shape[0] * 2.0**-24 * (1.0 + r2)
+    return REL_TOL_FLOAT64 * (1.0 + r2)
 
 
 def _bn_inputs(ctx: Context, stream: int, shape):

@@ -46,3 +46,13 @@ def bn_wrong_axis(x, gamma, beta, eps=1e-5):
 def bn_nchw_batch_only(x, gamma, beta, eps=1e-5):
     mean, var = x.mean(0, keepdims=True), x.var(0, keepdims=True)
     return _p(gamma, x) * (x - mean) / np.sqrt(var + eps) + _p(beta, x)
+
+
+@correct("batch_norm", "one-pass variance E(x²) − E(x)² in float32")
+def bn_one_pass_float32(x, gamma, beta, eps=1e-5):
+    x32 = np.asarray(x, dtype=np.float32)
+    ax = _axes(x32)
+    mean = x32.mean(ax, keepdims=True)
+    var = (x32 * x32).mean(ax, keepdims=True) - mean * mean
+    g, b = _p(gamma, x32).astype(np.float32), _p(beta, x32).astype(np.float32)
+    return g * (x32 - mean) / np.sqrt(var + np.float32(eps)) + b
