@@ -35,15 +35,6 @@ from stats_helpers import U32, U64, bn_tolerance  # noqa: E402
 pytestmark = pytest.mark.frameworks
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Run torch single-threaded: these tensors are small, and on a busy 2-core machine
-    torch's OpenMP workers spin against other processes (QR of a 3×5 matrix went from
-    0.1 ms to 11 ms per call under load). Restored after each test."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 # (id, shape, per-channel mean, per-channel std) — non-zero means, including |mean|/std = 50
 CASES = [

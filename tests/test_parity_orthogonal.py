@@ -47,15 +47,6 @@ from stats_helpers import ALPHA, U32, assert_matches_cdf, assert_same_distributi
 pytestmark = pytest.mark.frameworks
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Run torch single-threaded: these tensors are small, and on a busy 2-core machine
-    torch's OpenMP workers spin against other processes (QR of a 3×5 matrix went from
-    0.1 ms to 11 ms per call under load). Restored after each test."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def seed_for(*parts) -> int:
