@@ -18,7 +18,7 @@ from scipy import special
 
 from . import _stats
 from ._engine import CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt
-from ._random import _same_state
+from ._random import assert_rng_discipline
 
 NAME = "orthogonal"
 N_HAAR = 1500  # matrices for the Haar test: KS threshold √(ln(2/α)/(2n)) ≈ 0.07
@@ -128,24 +128,7 @@ def errors(fn, ctx):
 
 
 def rng_aspect(fn, ctx):
-    shape = (5, 3)
-    np.random.seed(ctx.seed)
-    before = np.random.get_state()
-    first = call_for_array(fn, NAME, shape, rng=np.random.default_rng(ctx.seed + 1))
-    again = call_for_array(fn, NAME, shape, rng=np.random.default_rng(ctx.seed + 1))
-    other = call_for_array(fn, NAME, shape, rng=np.random.default_rng(ctx.seed + 2))
-    if not np.array_equal(first, again):
-        raise CheckFailed("two calls with generators seeded alike returned different matrices: "
-                          "draw every random number from `rng`.")
-    if np.array_equal(first, other):
-        raise CheckFailed("calls with generators seeded differently returned the same matrix: "
-                          "your function ignores `rng`.")
-    if not _same_state(before, np.random.get_state()):
-        raise CheckFailed("your function changed NumPy's global random state: draw from `rng`.")
-    if np.array_equal(call_for_array(fn, NAME, shape), call_for_array(fn, NAME, shape)):
-        raise CheckFailed("two calls without rng returned the same matrix: with rng=None use a "
-                          "fresh np.random.default_rng().")
-    return "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
+    return assert_rng_discipline(fn, NAME, (5, 3), ctx)
 
 
 ORTHOGONAL = {"interface": interface, "orthogonality": orthogonality,

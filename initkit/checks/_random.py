@@ -169,37 +169,7 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         return f"{len(applicable)} bad arguments"
 
     def rng_aspect(fn, ctx: Context) -> str:
-        shape = spec.interface_shapes[0]
-        kw = ctx.fixed
-        np.random.seed(ctx.seed)
-        before = np.random.get_state()
-        first = call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed + 1), **kw)
-        again = call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed + 1), **kw)
-        other = call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed + 2), **kw)
-        after = np.random.get_state()
-        call = describe_call(spec.name, (shape,), {"rng": np.random.default_rng(), **kw})
-        if not np.array_equal(first, again):
-            raise CheckFailed(
-                f"two calls {call} with generators seeded alike returned different values: "
-                "draw every random number from `rng` (e.g. rng.uniform(...)), nothing else."
-            )
-        if np.array_equal(first, other):
-            raise CheckFailed(
-                f"calls {call} with generators seeded differently returned the same values: "
-                "your function ignores `rng` (a fixed seed inside?)."
-            )
-        if not _same_state(before, after):
-            raise CheckFailed(
-                "your function changed NumPy's global random state (np.random.*): draw from the "
-                "`rng` argument instead, so results are reproducible."
-            )
-        fresh = [call_for_array(fn, spec.name, shape, **kw) for _ in range(2)]
-        if np.array_equal(*fresh):
-            raise CheckFailed(
-                f"two calls {spec.name}({shape!r}) without rng returned the same values: with "
-                "rng=None use a fresh np.random.default_rng()."
-            )
-        return "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
+        return assert_rng_discipline(fn, spec.name, spec.interface_shapes[0], ctx)
 
     aspects = {"interface": interface, "scale": scale, "distribution": distribution,
                "arguments": arguments}
@@ -207,6 +177,41 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         aspects["errors"] = errors
     aspects["rng"] = rng_aspect
     return aspects
+
+
+def assert_rng_discipline(fn, name: str, shape: tuple, ctx: Context) -> str:
+    """The rng aspect: seeded alike ⇒ equal, seeded differently ⇒ different, NumPy's global
+    state untouched, and rng=None gives fresh values."""
+    kw = ctx.fixed
+    np.random.seed(ctx.seed)
+    before = np.random.get_state()
+    first = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 1), **kw)
+    again = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 1), **kw)
+    other = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 2), **kw)
+    after = np.random.get_state()
+    call = describe_call(name, (shape,), {"rng": np.random.default_rng(), **kw})
+    if not np.array_equal(first, again):
+        raise CheckFailed(
+            f"two calls {call} with generators seeded alike returned different values: "
+            "draw every random number from `rng` (e.g. rng.uniform(...)), nothing else."
+        )
+    if np.array_equal(first, other):
+        raise CheckFailed(
+            f"calls {call} with generators seeded differently returned the same values: "
+            "your function ignores `rng` (a fixed seed inside?)."
+        )
+    if not _same_state(before, after):
+        raise CheckFailed(
+            "your function changed NumPy's global random state (np.random.*): draw from the "
+            "`rng` argument instead, so results are reproducible."
+        )
+    fresh = [call_for_array(fn, name, shape, **kw) for _ in range(2)]
+    if np.array_equal(*fresh):
+        raise CheckFailed(
+            f"two calls {name}({shape!r}) without rng returned the same values: with "
+            "rng=None use a fresh np.random.default_rng()."
+        )
+    return "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
 
 
 def _same_state(a, b) -> bool:
