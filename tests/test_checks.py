@@ -91,3 +91,12 @@ def test_failure_message_names_expected_observed_shape_and_arguments():
 def test_bad_aspect_name_is_a_clear_value_error():
     with pytest.raises(ValueError, match="aspect must be one of 'interface'.*received 'scales'"):
         checks.check_xavier_uniform(initkit.xavier_uniform, aspect="scales")
+
+
+@pytest.mark.parametrize("mean, std, a, b", [(0, 1, -2, 2), (1, 2, 0, 3), (0.5, 1, 1.5, 4), (-3, 0.5, -5, -3.2)])
+def test_fast_truncated_normal_cdf_matches_scipy(mean, std, a, b):
+    from initkit.checks import _laws
+
+    law = _laws.truncated_normal(mean, std, a, b)
+    x = np.linspace(a - 1, b + 1, 10_001)
+    np.testing.assert_allclose(law.fast_cdf(x), law.frozen.cdf(x), rtol=0, atol=1e-13)
