@@ -8,6 +8,7 @@ A check is a dict ``{aspect: function(fn, ctx)}``; each aspect function raises
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -17,6 +18,33 @@ import numpy as np
 #: False-alarm probability of one aspect. A check has at most 8 aspects, so a correct
 #: implementation fails a full check (aspect=None) with probability ≤ 8e-8 < 1e-6.
 ALPHA_PER_ASPECT = 1e-7
+
+
+# Calibration hook: while `recording_null_p_values()` is active, every statistical sub-test
+# also reports the p-value of its statistic (uniform on [0, 1] for a correct implementation)
+# so tools/calibrate.py can test that uniformity. Off by default: students pay nothing.
+_p_value_sink: list | None = None
+
+
+@contextlib.contextmanager
+def recording_null_p_values():
+    """Collect ``(label, p)`` from every sub-test run inside; yields the list."""
+    global _p_value_sink
+    previous, _p_value_sink = _p_value_sink, []
+    try:
+        yield _p_value_sink
+    finally:
+        _p_value_sink = previous
+
+
+def recording() -> bool:
+    return _p_value_sink is not None
+
+
+def record(label: str, p: float) -> None:
+    """Report a sub-test's p-value (or, for a deterministic inequality, 1.0/0.0 = holds/not)."""
+    if _p_value_sink is not None:
+        _p_value_sink.append((label, float(p)))
 
 
 class CheckFailed(Exception):

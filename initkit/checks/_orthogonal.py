@@ -17,6 +17,7 @@ import numpy as np
 from scipy import special
 
 from . import _stats
+from . import _engine
 from ._engine import CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt
 from ._random import assert_rng_discipline
 
@@ -89,6 +90,12 @@ def distribution(fn, ctx):
         w = call_for_array(fn, NAME, (rows, cols), rng=rng)
         first[i] = w[0, 0] / np.linalg.norm(w[0])  # standardised: gain and scale cancel
     positive = int(np.sum(first > 0))
+    x = np.sort(first)
+    cdf = _haar_cdf(x, cols)
+    n = len(x)
+    d = float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
+    if _engine.recording():
+        _record_haar_p_values(positive, d, n, ctx)
     lo, hi = _stats.binomial_interval(N_HAAR, alpha / 2)
     if not lo <= positive <= hi:
         raise CheckFailed(
@@ -96,10 +103,6 @@ def distribution(fn, ctx):
             f"a Haar-distributed W is positive half the time ([{lo}, {hi}] with near certainty) "
             "— did you multiply Q's columns by the signs of R's diagonal?"
         )
-    x = np.sort(first)
-    cdf = _haar_cdf(x, cols)
-    n = len(x)
-    d = float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
     limit = _stats.ks_threshold(n, alpha / 2)
     if d > limit:
         raise CheckFailed(
@@ -108,6 +111,19 @@ def distribution(fn, ctx):
             "orthogonal but not Haar-distributed — QR of a Gaussian matrix gives the right law."
         )
     return f"{n} matrices: sign symmetry and KS of W[0, 0]"
+
+
+def _record_haar_p_values(positive: int, d: float, n: int, ctx: Context) -> None:
+    """The sign count is discrete, so its plain p-value is not uniform; the randomised
+    p-value P(|K − n/2| > |k − n/2|) + U·P(|K − n/2| = |k − n/2|) is exactly uniform."""
+    from scipy import stats
+
+    dev = abs(positive - n / 2)
+    k = np.arange(n + 1)
+    pmf = stats.binom.pmf(k, n, 0.5)
+    more, tie = pmf[np.abs(k - n / 2) > dev].sum(), pmf[np.abs(k - n / 2) == dev].sum()
+    _engine.record("distribution/sign-symmetry", min(1.0, more + ctx.rng(99).uniform() * tie))
+    _engine.record("distribution/ks-haar-coordinate", _stats.ks_p_value(d, n))
 
 
 def arguments(fn, ctx):

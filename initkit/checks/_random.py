@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from . import _stats
+from . import _engine
 from ._engine import CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt, ratio
 from ._laws import Law
 
@@ -57,11 +58,13 @@ def _float_slack(x: np.ndarray, bound: float) -> float:
     return float(np.spacing(np.asarray(abs(bound), dtype=x.dtype))) * 2
 
 
-def assert_scale(spec: RandomSpec, case: Case, x: np.ndarray, law: Law, alpha: float) -> None:
+def assert_scale(spec: RandomSpec, case: Case, x: np.ndarray, law: Law, alpha: float, tag: str) -> None:
     """Support (exact), reaching the support edges, mean and second moment about the target
-    mean — α split over the three random sub-tests."""
+    mean — α split over the three random sub-tests. ``tag`` labels them for calibration."""
     where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
     n, a3 = x.size, alpha / 3
+    if _engine.recording():
+        _record_scale_p_values(tag, x, law)
     if law.bounded:
         slack = _float_slack(x, max(abs(law.lo), abs(law.hi)))
         lo, hi = float(x.min()), float(x.max())
@@ -97,6 +100,22 @@ def assert_scale(spec: RandomSpec, case: Case, x: np.ndarray, law: Law, alpha: f
             )
 
 
+def _record_scale_p_values(tag: str, x: np.ndarray, law: Law) -> None:
+    n = x.size
+    _engine.record(f"{tag}/mean", _stats.mean_p_value(law, float(x.mean()), n))
+    _engine.record(f"{tag}/second-moment", _stats.second_moment_p_value(law, float(np.mean((x - law.mean) ** 2)), n))
+    if law.bounded:
+        p_min, p_max = _stats.edge_p_values(law, float(x.min()), float(x.max()), n)
+        _engine.record(f"{tag}/reaches-lower-edge", p_min)
+        _engine.record(f"{tag}/reaches-upper-edge", p_max)
+
+
+def _record_ks_p_values(tag: str, x: np.ndarray, law: Law, d_estimated: float) -> None:
+    d_true, bound = _stats.true_ks_distance(law, x)
+    _engine.record(f"{tag}/ks-true-standardisation", _stats.ks_p_value(d_true, x.size))
+    _engine.record(f"{tag}/ks-decomposition-holds", float(d_estimated <= bound + 1e-12))
+
+
 def _kw(kwargs: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
@@ -115,9 +134,9 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         cases = [Case(s) for s in spec.scale_shapes(ctx)]
         rng = ctx.rng(1)
         n = 0
-        for case in cases:
+        for i, case in enumerate(cases):
             x = draw(fn, spec, case, N_SCALE, rng, ctx.fixed)
-            assert_scale(spec, case, x, law_of(case, ctx.fixed), ctx.alpha / len(cases))
+            assert_scale(spec, case, x, law_of(case, ctx.fixed), ctx.alpha / len(cases), f"scale/{i}")
             n += x.size
         return f"{len(cases)} shapes, {n:.1e} samples"
 
@@ -126,7 +145,7 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         cases = make(ctx)
         rng = ctx.rng(2)
         n = 0
-        for case in cases:
+        for i, case in enumerate(cases):
             x = draw(fn, spec, case, N_DISTRIBUTION // len(cases), rng, ctx.fixed)
             law = law_of(case, ctx.fixed)
             alpha = ctx.alpha / len(cases)
@@ -142,6 +161,8 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
                         " — tails where the target has none."
                     )
             d, limit = _stats.standardised_ks_distance(law, x), _stats.standardised_ks_threshold(law, x.size, alpha)
+            if _engine.recording():
+                _record_ks_p_values(f"distribution/{i}", x, law, d)
             if d > limit:
                 raise CheckFailed(
                     f"wrong distribution family {where}: after standardising (subtract the mean, "
@@ -157,9 +178,9 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         if ctx.fixed:  # presets fix the arguments: vary shapes only
             cases = list({c.shape: Case(c.shape) for c in cases}.values())
         rng = ctx.rng(3)
-        for case in cases:
+        for i, case in enumerate(cases):
             x = draw(fn, spec, case, N_ARGUMENT, rng, ctx.fixed)
-            assert_scale(spec, case, x, law_of(case, ctx.fixed), ctx.alpha / len(cases))
+            assert_scale(spec, case, x, law_of(case, ctx.fixed), ctx.alpha / len(cases), f"arguments/{i}")
         return f"{len(cases)} shape/argument cases"
 
     def errors(fn, ctx: Context) -> str:

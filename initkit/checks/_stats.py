@@ -118,3 +118,49 @@ def binomial_interval(k_trials: int, alpha: float) -> tuple[int, int]:
     while stats.binom.sf(hi, k_trials, 0.5) > alpha / 2 and hi < k_trials:
         hi += 1
     return lo, hi
+
+
+# --- Null p-values, for calibration only (tools/calibrate.py). Each is the p-value of the
+# statistic the matching threshold above judges, uniform on [0, 1] when the samples follow
+# the law: exactly, or by the CLT at the n ≥ 10⁴ the checks use.
+
+def mean_p_value(law: Law, mean: float, n: int) -> float:
+    """Two-sided z-test of x̄: z = (x̄ − μ)·√n/σ, p = 2·Φ(−|z|) (exact for a normal law)."""
+    z = (mean - law.mean) * math.sqrt(n) / law.std
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def second_moment_p_value(law: Law, m2: float, n: int) -> float:
+    """Normal: n·m₂/σ² ~ χ²(n), two-sided. Bounded: z = (m₂ − σ²)/√(v/n), v = E(x−μ)⁴ − σ⁴."""
+    if not law.bounded:
+        c = n * m2 / law.var
+        return float(min(1.0, 2 * min(stats.chi2.cdf(c, n), stats.chi2.sf(c, n))))
+    z = (m2 - law.var) / math.sqrt((law.central_m4 - law.var**2) / n)
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def edge_p_values(law: Law, lo: float, hi: float, n: int) -> tuple[float, float]:
+    """(P(min ≥ lo), P(max ≤ hi)) = ((1 − F(lo))ⁿ, F(hi)ⁿ): exactly uniform for i.i.d. draws."""
+    p_min = math.exp(n * math.log1p(-min(float(law.frozen.cdf(lo)), 1.0 - 1e-300)))
+    p_max = math.exp(n * math.log1p(-min(float(law.frozen.sf(hi)), 1.0 - 1e-300)))
+    return p_min, p_max
+
+
+def ks_p_value(d: float, n: int) -> float:
+    """Kolmogorov's exact two-sided law of sup|F̂ₙ − F| against a fully specified F."""
+    return float(stats.kstwo.sf(d, n))
+
+
+def true_ks_distance(law: Law, x: np.ndarray) -> tuple[float, float]:
+    """(D*, bound): D* = sup|F̂ₙ − F₀| for the *true* standardisation z* = (x − μ)/σ, and the
+    deterministic bound D* + sup f₀·|x̄ − μ|/σ + sup|z f₀|·|ln(s/σ)| that the estimated-
+    standardisation distance may never exceed (the decomposition standardised_ks_threshold
+    rests on)."""
+    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    n = len(x)
+    f0 = law.standard_cdf((x - law.mean) / law.std)
+    d_true = float(max((np.arange(1, n + 1) / n - f0).max(), (f0 - np.arange(n) / n).max()))
+    sup_f, sup_zf = law.lipschitz
+    dm = abs(x.mean() - law.mean) / law.std
+    dlog = abs(math.log(x.std() / law.std))
+    return d_true, d_true + sup_f * dm + sup_zf * dlog
