@@ -11,7 +11,7 @@ import pytest
 
 import initkit
 from initkit import checks
-from initkit.mistakes import CORRECT, MISTAKES
+from initkit.mistakes import CORRECT, MISTAKES, reference
 
 SMOKE_SEEDS = (0, 1)
 TARGETS = [name.removeprefix("check_") for name in checks.__all__]
@@ -32,7 +32,7 @@ def failing_aspects(check, fn, seed):
 @pytest.mark.parametrize("seed", SMOKE_SEEDS)
 def test_reference_implementation_passes_every_aspect(target, seed, capsys):
     check = getattr(checks, f"check_{target}")
-    check(getattr(initkit, target), seed=seed)
+    check(reference(target), seed=seed)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[1].split()[0] for line in lines] == list(check.aspects)
     assert all(line.startswith(f"✓ {target}: ") for line in lines)

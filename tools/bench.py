@@ -21,10 +21,9 @@ import tracemalloc
 import numpy as np
 from scipy import stats
 
-import initkit
 from initkit import checks
 from initkit.checks import _initializers as specs
-from initkit.mistakes import CORRECT, MISTAKES
+from initkit.mistakes import CORRECT, MISTAKES, reference
 
 RANDOM_SPECS = {s.name: s for s in (specs.XAVIER_UNIFORM, specs.XAVIER_NORMAL, specs.KAIMING_UNIFORM,
                                     specs.KAIMING_NORMAL, specs.TRUNCATED_NORMAL, specs.VARIANCE_SCALING)}
@@ -39,7 +38,7 @@ def time_checks() -> list:
     rows = []
     for name in checks.__all__:
         target = name.removeprefix("check_")
-        check, fn = getattr(checks, name), getattr(initkit, target)
+        check, fn = getattr(checks, name), reference(target)
         per_aspect = {}
         for aspect in check.aspects:
             times = []

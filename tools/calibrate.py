@@ -21,9 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-import initkit
 from initkit import checks
-from initkit.mistakes import CORRECT, MISTAKES
+from initkit.mistakes import CORRECT, MISTAKES, reference
 
 OUT = Path(__file__).resolve().parent.parent / "calibration"
 
@@ -31,7 +30,7 @@ OUT = Path(__file__).resolve().parent.parent / "calibration"
 def entries():
     for name in checks.__all__:
         target = name.removeprefix("check_")
-        yield f"{target}/initkit", target, getattr(initkit, target), ()
+        yield f"{target}/initkit", target, reference(target), ()
     for e in CORRECT.values():
         yield e.key, e.target, e.fn, ()
     for e in MISTAKES.values():

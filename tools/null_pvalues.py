@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-import initkit
 from initkit import checks
 from initkit.checks import _engine
+from initkit.mistakes import reference
 
 OUT = Path(__file__).resolve().parent.parent / "calibration"
 RANDOM_CHECKS = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
@@ -41,7 +41,7 @@ FAMILY_ALPHA = 0.01  # chance that any calibrated sub-test is flagged, Bonferron
 def p_values(target: str, seed: int) -> dict[str, float]:
     check = getattr(checks, f"check_{target}")
     with _engine.recording_null_p_values() as sink, contextlib.redirect_stdout(io.StringIO()):
-        check(getattr(initkit, target), seed=seed)
+        check(reference(target), seed=seed)
     return dict(sink)
 
 

@@ -54,15 +54,20 @@ __all__ = [
 ]
 
 
-def _make_check(name, aspects):
+def _make_check(name, aspects, fixable=()):
     def check(fn, *, aspect=None, seed=0, fixed=None):
-        run_check(name, aspects, fn, aspect, seed, fixed)
+        run_check(name, aspects, fn, aspect, seed, fixed, fixable)
 
     first = next(iter(aspects))
     check.__name__ = f"check_{name}"
     check.__doc__ = (
-        f"Grade a student's ``{name}``. Aspects: {', '.join(aspects)}.\n\n"
-        f"Example:\n    >>> from initkit import {name}\n"
+        f"Grade a student's ``{name}``. Aspects: {', '.join(aspects)}."
+        + (f" ``fixed`` may hold {', '.join(fixable)}: arguments the function fixes itself "
+           "(a preset); the check then does not pass them and varies only the rest."
+           if fixable else "")
+        + f"\n\nExample:\n    >>> import initkit\n"
+        f"    >>> def {name}(*args, **kwargs):  # stands in for your own function\n"
+        f"    ...     return initkit.{name}(*args, **kwargs)\n"
         f"    >>> check_{name}({name}, aspect={first!r})  # doctest: +ELLIPSIS\n"
         f"    ✓ {name}: {first}...\n"
     )
@@ -71,7 +76,7 @@ def _make_check(name, aspects):
 
 
 def _make_random_check(spec):
-    return _make_check(spec.name, random_aspects(spec))
+    return _make_check(spec.name, random_aspects(spec), spec.arguments)
 
 
 check_var_of_product = _make_check("var_of_product", _deterministic.VAR_OF_PRODUCT)

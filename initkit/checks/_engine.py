@@ -145,8 +145,16 @@ def ratio(observed: float, expected: float) -> str:
     return f" ({observed / expected:.3f}× the target)"
 
 
-def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed) -> None:
-    """Run one aspect (or all, in order) and print a ✓ line per aspect passed."""
+def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
+              fixable: tuple = ()) -> None:
+    """Run one aspect (or all, in order) and print a ✓ line per aspect passed.
+
+    Student code runs with its output captured (nothing reaches the cell) and under a
+    watchdog (``_guard.CHECK_BUDGET_S``); ``fixed`` arguments are never passed to ``fn`` —
+    they are fixed by the function itself (a preset) and only set the target law.
+    """
+    from . import _guard
+
     if aspect is None:
         chosen = list(aspects)
     elif aspect in aspects:
@@ -157,12 +165,74 @@ def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed) 
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int; received {seed!r}")
+    fixed = dict(fixed or {})
+    unknown = sorted(set(fixed) - set(fixable))
+    if unknown:
+        allowed = ", ".join(map(repr, fixable)) or "none"
+        raise ValueError(f"fixed may hold the arguments {allowed} of {name}; received {unknown}")
     if not callable(fn):
         raise AssertionError(f"{name}: expected your function, received {type(fn).__name__} {fn!r}.")
-    ctx = Context(name, int(seed), dict(fixed or {}))
-    for asp in chosen:
+    library = library_origin(getattr(fn, "student_function", fn))
+    if library:
+        raise AssertionError(
+            f"{name}: you passed {library} itself — the exercise is to write it yourself "
+            "(without calling torch.nn.init, keras.initializers or initkit)."
+        )
+    ctx = Context(name, int(seed), fixed)
+    passed = []
+    with _guard.captured_output() as noise:
         try:
-            summary = aspects[asp](fn, ctx)
-        except CheckFailed as failure:
-            raise AssertionError(f"{name} — {asp}: {failure}") from None
+            with _guard.Watchdog() as watchdog:
+                for asp in chosen:
+                    passed.append((asp, aspects[asp](fn, ctx)))
+            failure = None
+        except CheckFailed as exc:
+            failure = f"{name} — {chosen[len(passed)]}: {exc}"
+        except KeyboardInterrupt:
+            if not watchdog.fired:
+                raise
+            failure = (f"{name} — {chosen[len(passed)]}: the check stopped after "
+                       f"{watchdog.seconds:.0f} s — your function is too slow; vectorise it "
+                       "(avoid Python loops over elements: draw whole arrays at once).")
+    for asp, summary in passed:
         print(f"✓ {name}: {asp}" + (f" ({summary})" if summary else ""))
+    if failure:
+        raise AssertionError(failure + noise.summary())
+
+
+_LIBRARY_ROOTS = ("torch", "keras", "tensorflow", "tf_keras", "jax")
+
+
+def library_origin(obj) -> str:
+    """'torch.nn.init.xavier_uniform_' when ``obj`` is a framework or public initkit
+    function or class (or a partial of one, or a class deriving from a framework
+    initializer other than the ``Initializer`` base); '' for the student's own code."""
+    import functools
+    import inspect
+
+    if isinstance(obj, functools.partial):
+        return library_origin(obj.func)
+    candidates = inspect.getmro(obj) if inspect.isclass(obj) else (obj,)
+    for c in candidates:
+        module = getattr(c, "__module__", None) or ""
+        qualname = f"{module}.{getattr(c, '__qualname__', type(c).__name__)}"
+        if c is object or getattr(c, "__name__", "") == "Initializer":
+            continue
+        if module.split(".")[0] in _LIBRARY_ROOTS:
+            return qualname
+        if module.split(".")[0] == "initkit" and _is_public_initkit(c):
+            return qualname
+    return ""
+
+
+def _is_public_initkit(obj) -> bool:
+    import sys
+
+    # Only modules already imported: an object from initkit.keras_track implies it is loaded,
+    # and importing it here would import Keras for nothing.
+    for name in ("initkit", "initkit.torch_track", "initkit.keras_track"):
+        module = sys.modules.get(name)
+        for public in getattr(module, "__all__", ()):
+            if getattr(module, public, None) is obj:
+                return True
+    return False

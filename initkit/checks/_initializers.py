@@ -91,7 +91,8 @@ _KAIMING_ERRORS = (
 
 KAIMING_UNIFORM = RandomSpec(
     "kaiming_uniform",
-    law=lambda shape, **kw: _laws.uniform(math.sqrt(3.0) * _kaiming_std(shape, **kw)),
+    law=lambda shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu":
+        _laws.uniform(math.sqrt(3.0) * _kaiming_std(shape, a, mode, nonlinearity)),
     scale_shapes=_torch_scale_shapes,
     argument_cases=_kaiming_argument_cases,
     error_cases=_KAIMING_ERRORS,
@@ -99,7 +100,8 @@ KAIMING_UNIFORM = RandomSpec(
 
 KAIMING_NORMAL = RandomSpec(
     "kaiming_normal",
-    law=lambda shape, **kw: _laws.normal(_kaiming_std(shape, **kw)),
+    law=lambda shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu":
+        _laws.normal(_kaiming_std(shape, a, mode, nonlinearity)),
     scale_shapes=_torch_scale_shapes,
     argument_cases=_kaiming_argument_cases,
     error_cases=_KAIMING_ERRORS,

@@ -93,6 +93,20 @@ def correct(target: str, description: str):
     return register
 
 
+def reference(target: str) -> Callable:
+    """initkit's own implementation of ``target`` wrapped as if a student had written it
+    (the checks reject initkit's functions themselves) — for tests, bench and calibration."""
+    import initkit
+
+    implementation = getattr(initkit, target)
+
+    def student_copy(*args, **kwargs):
+        return implementation(*args, **kwargs)
+
+    student_copy.__name__ = student_copy.__qualname__ = target
+    return student_copy
+
+
 def by_target(target: str, entries: dict | None = None) -> list:
     pool = {**MISTAKES, **CORRECT} if entries is None else entries
     return [e for e in pool.values() if e.target == target]
