@@ -35,11 +35,14 @@ from __future__ import annotations
 
 from . import _deterministic
 from . import _initializers as _specs
+from ._adapters import from_keras, from_torch
 from ._engine import run_check
 from ._orthogonal import ORTHOGONAL
 from ._random import random_aspects
 
 __all__ = [
+    "from_torch",
+    "from_keras",
     "check_var_of_product",
     "check_compute_fans",
     "check_calculate_gain",
@@ -54,9 +57,9 @@ __all__ = [
 ]
 
 
-def _make_check(name, aspects, fixable=()):
+def _make_check(name, aspects, fixable=(), layouts=("torch",)):
     def check(fn, *, aspect=None, seed=0, fixed=None):
-        run_check(name, aspects, fn, aspect, seed, fixed, fixable)
+        run_check(name, aspects, fn, aspect, seed, fixed, fixable, layouts)
 
     first = next(iter(aspects))
     check.__name__ = f"check_{name}"
@@ -76,7 +79,7 @@ def _make_check(name, aspects, fixable=()):
 
 
 def _make_random_check(spec):
-    return _make_check(spec.name, random_aspects(spec), spec.arguments)
+    return _make_check(spec.name, random_aspects(spec), spec.arguments, (spec.layout,))
 
 
 check_var_of_product = _make_check("var_of_product", _deterministic.VAR_OF_PRODUCT)
@@ -88,5 +91,5 @@ check_kaiming_uniform = _make_random_check(_specs.KAIMING_UNIFORM)
 check_kaiming_normal = _make_random_check(_specs.KAIMING_NORMAL)
 check_truncated_normal = _make_random_check(_specs.TRUNCATED_NORMAL)
 check_variance_scaling = _make_random_check(_specs.VARIANCE_SCALING)
-check_orthogonal = _make_check("orthogonal", ORTHOGONAL)
+check_orthogonal = _make_check("orthogonal", ORTHOGONAL, layouts=("torch", "keras"))
 check_batch_norm = _make_check("batch_norm", _deterministic.BATCH_NORM)

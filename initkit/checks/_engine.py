@@ -70,6 +70,21 @@ class Context:
         return np.random.default_rng([self.seed, *stream])
 
 
+#: How each track names its source of randomness, and an example of drawing from it.
+RNG_WORDS = {
+    "numpy": ("`rng`", "rng.uniform(-a, a, size=shape)",
+              "with rng=None use a fresh np.random.default_rng()"),
+    "torch": ("`generator`", "tensor.uniform_(-a, a, generator=generator)",
+              "with generator=None draw from torch's default generator"),
+    "keras": ("the `seed` given to __init__", "keras.random.uniform(shape, -a, a, seed=self.seed)",
+              "with seed=None every instance must get a fresh seed, as keras.initializers do"),
+}
+
+
+def rng_words(fn) -> tuple[str, str, str]:
+    return RNG_WORDS[getattr(fn, "track", "numpy")]
+
+
 def describe_call(name: str, args: tuple, kwargs: dict) -> str:
     parts = [repr(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
@@ -91,11 +106,35 @@ def call_student(fn: Callable, name: str, *args, **kwargs):
         raise NotImplementedYet(
             f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
         ) from None
+    except CheckFailed:  # an adapter's verdict on what the function returned
+        raise
     except Exception as exc:  # the student's own error, reported in one line
         raise CheckFailed(
-            f"{describe_call(name, args, kwargs)} raised {type(exc).__name__}: {exc} "
-            "— in your function."
+            f"{describe_call(name, args, kwargs)} raised {type(exc).__name__}: {_first_line(exc)} "
+            f"— in your function.{hint_for_exception(exc)}"
         ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else "(no message)"
+
+
+#: Exceptions students meet often, and what to do about them.
+_EXCEPTION_HINTS = (
+    ("leaf Variable that requires grad", " Fill the tensor inside `with torch.no_grad():`, as "
+     "torch.nn.init does — a layer's weight is an nn.Parameter that requires grad."),
+    ("unexpected keyword argument 'generator'", " Your function must accept `generator=None` and "
+     "pass it on (tensor.uniform_(-a, a, generator=generator))."),
+    ("unexpected keyword argument 'rng'", " Your function must accept `rng=None`."),
+    ("unexpected keyword argument 'seed'", " Your __init__ must accept `seed=None` and keep it "
+     "for keras.random (seed=self.seed)."),
+)
+
+
+def hint_for_exception(exc: BaseException) -> str:
+    text = str(exc)
+    return next((hint for pattern, hint in _EXCEPTION_HINTS if pattern in text), "")
 
 
 def call_for_array(fn: Callable, name: str, shape: tuple, *args, **kwargs) -> np.ndarray:
@@ -128,6 +167,8 @@ def expect_value_error(fn: Callable, name: str, why: str, *args, **kwargs) -> No
         ) from None
     except ValueError:
         return
+    except CheckFailed:
+        raise
     except Exception as exc:
         raise CheckFailed(
             f"{call} raised {type(exc).__name__}: {exc}; expected ValueError ({why})."
@@ -146,7 +187,7 @@ def ratio(observed: float, expected: float) -> str:
 
 
 def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
-              fixable: tuple = ()) -> None:
+              fixable: tuple = (), layouts: tuple = ("torch",)) -> None:
     """Run one aspect (or all, in order) and print a ✓ line per aspect passed.
 
     Student code runs with its output captured (nothing reaches the cell) and under a
@@ -172,6 +213,13 @@ def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
         raise ValueError(f"fixed may hold the arguments {allowed} of {name}; received {unknown}")
     if not callable(fn):
         raise AssertionError(f"{name}: expected your function, received {type(fn).__name__} {fn!r}.")
+    layout = getattr(fn, "layout", None)
+    if layout is not None and layout not in layouts:
+        raise ValueError(
+            f"check_{name} grades {' or '.join(layouts)}-layout functions; received a {layout}-layout "
+            f"one ({getattr(fn, '__name__', fn)}) — grade Keras initializers with "
+            "check_variance_scaling (presets with fixed=...) or check_orthogonal"
+        )
     library = library_origin(getattr(fn, "student_function", fn))
     if library:
         raise AssertionError(

@@ -178,6 +178,7 @@ VARIANCE_SCALING = RandomSpec(
     scale_shapes=_keras_scale_shapes,
     argument_cases=_vs_argument_cases,
     interface_shapes=((4, 3), (3, 3, 6, 5)),
+    layout="keras",
     error_cases=(
         ({"mode": "fan_mean"}, "mode is 'fan_in', 'fan_out' or 'fan_avg'"),
         ({"distribution": "gaussian"}, "distribution is 'truncated_normal', 'untruncated_normal' or 'uniform'"),

@@ -60,11 +60,20 @@ def _assert_orthogonal(fn, shape, rng, **kwargs):
         )
 
 
+def _shape_for(fn, shape: tuple) -> tuple:
+    """Keras-layout initializers are graded on 2-D shapes only (COURSE.md §5): the torch
+    shape (rows, *rest) becomes (rows, prod(rest)), the same matrix in either layout."""
+    if getattr(fn, "layout", "torch") == "keras":
+        return (shape[0], math.prod(shape[1:]))
+    return shape
+
+
 def interface(fn, ctx):
-    for shape in [(4, 3), (3, 2, 2)]:
+    for shape in [(4, 3), _shape_for(fn, (3, 2, 2))]:
         call_for_array(fn, NAME, shape, rng=np.random.default_rng(ctx.seed))
         call_for_array(fn, NAME, shape)
-    return "2 shapes"
+    extra = getattr(fn, "extra_interface", None)  # e.g. a Keras class's get_config
+    return "2 shapes" + (f", {extra()}" if extra else "")
 
 
 def orthogonality(fn, ctx):
@@ -133,7 +142,7 @@ def arguments(fn, ctx):
     cases = [((rows, 3, k, k), {"gain": 2.0}), ((rows * 9, 2, k), {"gain": 0.5}),
              ((rows, rows * 3), {"gain": math.sqrt(2.0)}), ((rows * 3, rows), {"gain": 3.0})]
     for shape, kwargs in cases:
-        _assert_orthogonal(fn, shape, rng, **kwargs)
+        _assert_orthogonal(fn, _shape_for(fn, shape), rng, **kwargs)
     return f"{len(cases)} shapes (conv, tall, wide) and gains"
 
 

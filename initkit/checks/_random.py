@@ -12,7 +12,8 @@ import numpy as np
 
 from . import _stats
 from . import _engine
-from ._engine import CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt, ratio
+from ._engine import (CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt, ratio,
+                      rng_words)
 from ._laws import Law
 
 #: samples drawn per case: scale/distribution cases and argument cases.
@@ -36,6 +37,7 @@ class RandomSpec:
     interface_shapes: tuple = ((4, 3), (6, 5, 3, 3))
     error_cases: tuple = ()          # (kwargs, why) pairs that must raise ValueError
     distribution_cases: Callable[[Context], list] | None = None  # defaults to scale shapes
+    layout: str = "torch"            # the shape layout of the contract
 
     @property
     def arguments(self) -> tuple:
@@ -54,10 +56,11 @@ def draw(fn, spec: RandomSpec, case: Case, n_target: int, rng: np.random.Generat
     calls = max(1, math.ceil(n_target / size))
     parts = [call_for_array(fn, spec.name, case.shape, rng=rng, **kwargs).ravel() for _ in range(calls)]
     if calls > 1 and size > 1 and np.array_equal(parts[0], parts[1]):
+        source, _, _ = rng_words(fn)
         raise CheckFailed(
             f"two calls {describe_call(spec.name, (case.shape,), {'rng': rng, **kwargs})} in a row "
-            "with the same generator returned identical values: your function must draw from "
-            "`rng`, which advances at every call (a fixed seed inside?)."
+            f"with the same generator returned identical values: your function must draw from "
+            f"{source}, which advances at every call (a fixed seed inside?)."
         )
     return np.concatenate(parts)
 
@@ -137,7 +140,8 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         for shape in spec.interface_shapes:
             call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed))
             call_for_array(fn, spec.name, shape)  # rng=None must work too
-        return f"{len(spec.interface_shapes)} shapes"
+        extra = getattr(fn, "extra_interface", None)  # e.g. a Keras class's get_config
+        return f"{len(spec.interface_shapes)} shapes" + (f", {extra()}" if extra else "")
 
     def scale(fn, ctx: Context) -> str:
         cases = [Case(s) for s in spec.scale_shapes(ctx)]
@@ -214,34 +218,47 @@ def assert_rng_discipline(fn, name: str, shape: tuple, ctx: Context) -> str:
     """The rng aspect: seeded alike ⇒ equal, seeded differently ⇒ different, NumPy's global
     state untouched, and rng=None gives fresh values."""
     np.random.seed(ctx.seed)
-    before = np.random.get_state()
+    before, torch_before = np.random.get_state(), _torch_state()
     first = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 1))
     again = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 1))
     other = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 2))
-    after = np.random.get_state()
+    after, torch_after = np.random.get_state(), _torch_state()
     call = describe_call(name, (shape,), {"rng": np.random.default_rng()})
+    source, example, when_none = rng_words(fn)
     if not np.array_equal(first, again):
         raise CheckFailed(
             f"two calls {call} with generators seeded alike returned different values: "
-            "draw every random number from `rng` (e.g. rng.uniform(...)), nothing else."
+            f"draw every random number from {source} (e.g. {example}), nothing else."
         )
     if np.array_equal(first, other):
         raise CheckFailed(
             f"calls {call} with generators seeded differently returned the same values: "
-            "your function ignores `rng` (a fixed seed inside?)."
+            f"your function ignores {source} (a fixed seed inside?)."
         )
     if not _same_state(before, after):
         raise CheckFailed(
             "your function changed NumPy's global random state (np.random.*): draw from the "
             "`rng` argument instead, so results are reproducible."
         )
+    if torch_before is not None and not torch_before.equal(torch_after):
+        raise CheckFailed(
+            "your function changed torch's global random state (torch.manual_seed, or drawing "
+            "without generator=): draw from `generator` only."
+        )
     fresh = [call_for_array(fn, name, shape) for _ in range(2)]
     if np.array_equal(*fresh):
         raise CheckFailed(
-            f"two calls {name}({shape!r}) without rng returned the same values: with "
-            "rng=None use a fresh np.random.default_rng()."
+            f"two calls {name}({shape!r}) without a seed returned the same values: {when_none}."
         )
     return "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
+
+
+def _torch_state():
+    """torch's global RNG state if torch is in use, else None (never imports torch)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch.get_rng_state() if torch is not None else None
 
 
 def _same_state(a, b) -> bool:
