@@ -14,7 +14,7 @@ from initkit import checks
 from initkit.mistakes import CORRECT, MISTAKES, reference
 
 SMOKE_SEEDS = (0, 1)
-TARGETS = [name.removeprefix("check_") for name in checks.__all__]
+TARGETS = list(checks.TARGETS)
 
 
 def failing_aspects(check, fn, seed):

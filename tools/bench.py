@@ -36,8 +36,8 @@ def quiet(call):
 
 def time_checks() -> list:
     rows = []
-    for name in checks.__all__:
-        target = name.removeprefix("check_")
+    for target in checks.TARGETS:
+        name = f"check_{target}"
         check, fn = getattr(checks, name), reference(target)
         per_aspect = {}
         for aspect in check.aspects:

@@ -28,8 +28,8 @@ OUT = Path(__file__).resolve().parent.parent / "calibration"
 
 
 def entries():
-    for name in checks.__all__:
-        target = name.removeprefix("check_")
+    for target in checks.TARGETS:
+        name = f"check_{target}"
         yield f"{target}/initkit", target, reference(target), ()
     for e in CORRECT.values():
         yield e.key, e.target, e.fn, ()

@@ -93,3 +93,6 @@ check_truncated_normal = _make_random_check(_specs.TRUNCATED_NORMAL)
 check_variance_scaling = _make_random_check(_specs.VARIANCE_SCALING)
 check_orthogonal = _make_check("orthogonal", ORTHOGONAL, layouts=("torch", "keras"))
 check_batch_norm = _make_check("batch_norm", _deterministic.BATCH_NORM)
+
+#: The exercises these checks grade, in curriculum order.
+TARGETS = tuple(name.removeprefix("check_") for name in __all__ if name.startswith("check_"))
