@@ -29,7 +29,6 @@ OUT = Path(__file__).resolve().parent.parent / "calibration"
 
 def entries():
     for target in checks.TARGETS:
-        name = f"check_{target}"
         yield f"{target}/initkit", target, reference(target), ()
     for e in CORRECT.values():
         yield e.key, e.target, e.fn, ()
