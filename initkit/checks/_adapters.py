@@ -54,8 +54,7 @@ def from_torch(fn_):
         generator.manual_seed(seed if seed is not None else int(np.random.default_rng().integers(2**63 - 1)))
         tensor = torch.empty(tuple(shape), dtype=torch.float32, requires_grad=True)
         out = fn_(tensor, *args, generator=generator, **kwargs)
-        call = describe_call(name, (_Shown(f"torch.empty({tuple(shape)!r}, requires_grad=True)"), *args),
-                             {**kwargs, "generator": _Shown("generator")})
+        call = describe(shape, args, kwargs)
         if out is None:
             raise CheckFailed(f"{call} returned None: fill the tensor in place and `return tensor`.")
         if out is not tensor:
@@ -65,8 +64,14 @@ def from_torch(fn_):
             )
         return tensor.detach().numpy().copy()
 
+    def describe(shape, args, kwargs):
+        shown = {k: v for k, v in kwargs.items() if k != "rng"}
+        return describe_call(name, (_Shown(f"torch.empty({tuple(shape)!r})"), *args),
+                             {**shown, "generator": _Shown("generator")})
+
     numpy_contract.__name__ = name
     numpy_contract.track, numpy_contract.layout, numpy_contract.student_function = "torch", "torch", fn_
+    numpy_contract.describe = lambda args, kwargs: describe(args[0], args[1:], kwargs)
     return numpy_contract
 
 
@@ -89,8 +94,14 @@ def from_keras(cls):
                 "return a tensor from keras.random / keras.ops."
             ) from None
 
+    def describe(args, kwargs):
+        shown = {k: v for k, v in kwargs.items() if k != "rng"}
+        seed = _Shown("seed" if kwargs.get("rng") is not None else "None")
+        return f"{describe_call(cls.__name__, (), {**shown, 'seed': seed})}({args[0] if args else ''!r})"
+
     numpy_contract.__name__ = cls.__name__
     numpy_contract.track, numpy_contract.layout, numpy_contract.student_function = "keras", "keras", cls
+    numpy_contract.describe = describe
     numpy_contract.extra_interface = lambda: _keras_config_round_trip(cls)
     return numpy_contract
 

@@ -85,6 +85,12 @@ def rng_words(fn) -> tuple[str, str, str]:
     return RNG_WORDS[getattr(fn, "track", "numpy")]
 
 
+def describe_for(fn, name: str, args: tuple, kwargs: dict) -> str:
+    """A call as the student wrote it: adapters describe it in their track's terms."""
+    describe = getattr(fn, "describe", None)
+    return describe(args, kwargs) if describe else describe_call(name, args, kwargs)
+
+
 def describe_call(name: str, args: tuple, kwargs: dict) -> str:
     parts = [repr(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
@@ -110,7 +116,7 @@ def call_student(fn: Callable, name: str, *args, **kwargs):
         raise
     except Exception as exc:  # the student's own error, reported in one line
         raise CheckFailed(
-            f"{describe_call(name, args, kwargs)} raised {type(exc).__name__}: {_first_line(exc)} "
+            f"{describe_for(fn, name, args, kwargs)} raised {type(exc).__name__}: {_first_line(exc)} "
             f"— in your function.{hint_for_exception(exc)}"
         ) from None
 
@@ -140,7 +146,7 @@ def hint_for_exception(exc: BaseException) -> str:
 def call_for_array(fn: Callable, name: str, shape: tuple, *args, **kwargs) -> np.ndarray:
     """Call a random initializer and insist on the contract: a finite float ndarray of ``shape``."""
     out = call_student(fn, name, shape, *args, **kwargs)
-    call = describe_call(name, (shape, *args), kwargs)
+    call = describe_for(fn, name, (shape, *args), kwargs)
     if not isinstance(out, np.ndarray):
         raise CheckFailed(
             f"{call} returned a {type(out).__module__}.{type(out).__name__}; "
@@ -158,7 +164,7 @@ def call_for_array(fn: Callable, name: str, shape: tuple, *args, **kwargs) -> np
 
 def expect_value_error(fn: Callable, name: str, why: str, *args, **kwargs) -> None:
     """The call must raise ValueError (the contract's error); anything else fails."""
-    call = describe_call(name, args, kwargs)
+    call = describe_for(fn, name, args, kwargs)
     try:
         fn(*args, **kwargs)
     except NotImplementedError:

@@ -18,7 +18,7 @@ from scipy import special
 
 from . import _stats
 from . import _engine
-from ._engine import CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt
+from ._engine import CheckFailed, Context, call_for_array, describe_for, expect_value_error, fmt
 from ._random import assert_rng_discipline
 
 NAME = "orthogonal"
@@ -53,7 +53,7 @@ def _assert_orthogonal(fn, shape, rng, **kwargs):
         which = "W·Wᵀ" if m.shape[0] <= m.shape[1] else "Wᵀ·W"
         norms = np.linalg.norm(m, axis=1 if m.shape[0] <= m.shape[1] else 0)
         raise CheckFailed(
-            f"{describe_call(NAME, (shape,), {'rng': rng, **kwargs})}: {which} should be "
+            f"{describe_for(fn, NAME, (shape,), {'rng': rng, **kwargs})}: {which} should be "
             f"gain²·I = {fmt(gain**2)}·I, but differs from it by up to {err * gain**2:.3g} "
             f"(tolerance {tol * gain**2:.1e}); its rows/columns have norms "
             f"{fmt(norms.min())}…{fmt(norms.max())}, expected {fmt(gain)}."

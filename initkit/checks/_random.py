@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _stats
 from . import _engine
-from ._engine import (CheckFailed, Context, call_for_array, describe_call, expect_value_error, fmt, ratio,
+from ._engine import (CheckFailed, Context, call_for_array, describe_for, expect_value_error, fmt, ratio,
                       rng_words)
 from ._laws import Law
 
@@ -58,7 +58,7 @@ def draw(fn, spec: RandomSpec, case: Case, n_target: int, rng: np.random.Generat
     if calls > 1 and size > 1 and np.array_equal(parts[0], parts[1]):
         source, _, _ = rng_words(fn)
         raise CheckFailed(
-            f"two calls {describe_call(spec.name, (case.shape,), {'rng': rng, **kwargs})} in a row "
+            f"two calls {describe_for(fn, spec.name, (case.shape,), {'rng': rng, **kwargs})} in a row "
             f"with the same generator returned identical values: your function must draw from "
             f"{source}, which advances at every call (a fixed seed inside?)."
         )
@@ -223,7 +223,7 @@ def assert_rng_discipline(fn, name: str, shape: tuple, ctx: Context) -> str:
     again = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 1))
     other = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 2))
     after, torch_after = np.random.get_state(), _torch_state()
-    call = describe_call(name, (shape,), {"rng": np.random.default_rng()})
+    call = describe_for(fn, name, (shape,), {"rng": np.random.default_rng()})
     source, example, when_none = rng_words(fn)
     if not np.array_equal(first, again):
         raise CheckFailed(

@@ -33,23 +33,51 @@ class Entry:
     fn: Callable
     fails: tuple
     description: str
+    track: str = "numpy"          # "numpy", "torch" (an in-place fn_) or "keras" (a class)
+    fixed: dict | None = None     # a Keras preset's configuration, passed as check(fixed=...)
+    hint: str = ""                # diagnosis in a student's words, when the numbers match
 
     @property
     def correct(self) -> bool:
         return not self.fails
 
     @property
+    def graded(self) -> Callable:
+        """The NumPy-contract callable the check receives (through the track's adapter)."""
+        if self.track == "numpy":
+            return self.fn
+        from initkit.checks import from_keras, from_torch
+
+        return (from_torch if self.track == "torch" else from_keras)(self.fn)
+
+    def run_check(self, **kwargs) -> None:
+        """``check_<target>(graded, fixed=self.fixed, **kwargs)``."""
+        from initkit import checks
+
+        getattr(checks, f"check_{self.target}")(self.graded, fixed=self.fixed, **kwargs)
+
+    @property
     def source(self) -> str:
         """Self-contained source: the helpers and constants it uses from its module, then the
         function itself, decorator dropped and renamed to the target."""
         helpers = _dependencies(self.fn, {self.fn.__name__})
-        main = re.sub(r"^def \w+\(", f"def {self.target}(", _plain_source(self.fn), count=1)
+        name = self.track_name
+        main = re.sub(r"^(def|class) \w+\b", rf"\1 {name}", _plain_source(self.fn), count=1)
         return "\n\n".join(helpers + [main])
+
+    @property
+    def track_name(self) -> str:
+        """What the exercise calls it: ``xavier_uniform``, ``xavier_uniform_``, ``HeNormal``."""
+        if self.track == "torch":
+            return "trunc_normal_" if self.target == "truncated_normal" else f"{self.target}_"
+        if self.track == "keras":
+            return self.fn.__name__.split("__")[0]
+        return self.target
 
 
 def _plain_source(fn) -> str:
     src = textwrap.dedent(inspect.getsource(fn))
-    return re.sub(r"^@[\s\S]*?\n(?=def )", "", src, count=1).rstrip() + "\n"
+    return re.sub(r"^@[\s\S]*?\n(?=def |class )", "", src, count=1).rstrip() + "\n"
 
 
 def _dependencies(fn, seen: set) -> list:
@@ -72,23 +100,36 @@ MISTAKES: dict[str, Entry] = {}
 CORRECT: dict[str, Entry] = {}
 
 
-def mistake(target: str, fails: tuple, description: str):
+TRACKS = ("numpy", "torch", "keras")
+
+
+def _key(track: str, target: str, fn) -> str:
+    return f"{target}/{fn.__name__}" if track == "numpy" else f"{track}:{target}/{fn.__name__}"
+
+
+def mistake(target: str, fails: tuple, description: str, *, track: str = "numpy",
+            fixed: dict | None = None, hint: str = ""):
     """Register a mistaken implementation of ``target`` that must fail exactly ``fails``."""
     if not fails:
         raise ValueError(f"a mistake must fail at least one aspect; received fails={fails!r}")
+    if track not in TRACKS:
+        raise ValueError(f"track must be one of {TRACKS}; received {track!r}")
 
     def register(fn):
-        key = f"{target}/{fn.__name__}"
-        MISTAKES[key] = Entry(key, target, fn, tuple(fails), description)
+        key = _key(track, target, fn)
+        MISTAKES[key] = Entry(key, target, fn, tuple(fails), description, track, fixed, hint)
         return fn
     return register
 
 
-def correct(target: str, description: str):
+def correct(target: str, description: str, *, track: str = "numpy", fixed: dict | None = None):
     """Register a correct implementation of ``target`` written differently from initkit's."""
+    if track not in TRACKS:
+        raise ValueError(f"track must be one of {TRACKS}; received {track!r}")
+
     def register(fn):
-        key = f"{target}/{fn.__name__}"
-        CORRECT[key] = Entry(key, target, fn, (), description)
+        key = _key(track, target, fn)
+        CORRECT[key] = Entry(key, target, fn, (), description, track, fixed)
         return fn
     return register
 
