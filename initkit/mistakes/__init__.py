@@ -81,19 +81,43 @@ def _plain_source(fn) -> str:
 
 
 def _dependencies(fn, seen: set) -> list:
-    """Sources of the module-level functions and constants ``fn`` refers to, deepest first."""
+    """Sources of the module-level functions, classes and constants ``fn`` (a function or a
+    class) refers to, deepest first."""
     out = []
-    for name in fn.__code__.co_names:
-        if name in seen or name not in fn.__globals__:
+    for name in _names_used(fn):
+        if name in seen or name not in _module_globals(fn):
             continue
-        obj = fn.__globals__[name]
-        if inspect.isfunction(obj) and obj.__module__ == fn.__module__:
+        obj = _module_globals(fn)[name]
+        if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == fn.__module__:
             seen.add(name)
             out += _dependencies(obj, seen) + [_plain_source(obj)]
         elif isinstance(obj, (dict, tuple, int, float, str)) and not name.startswith("__"):
             seen.add(name)
             out.append(f"{name} = {obj!r}\n")
     return out
+
+
+def _module_globals(obj) -> dict:
+    import sys
+
+    return vars(sys.modules[obj.__module__])
+
+
+def _names_used(obj) -> list:
+    """Global names a function's code uses; for a class, its methods' and its bases' names."""
+    if inspect.isfunction(obj):
+        names = list(obj.__code__.co_names)
+        for const in obj.__code__.co_consts:  # nested functions (e.g. inside a factory)
+            if inspect.iscode(const):
+                names += const.co_names
+        return names
+    source = _plain_source(obj)
+    header = source.split(":", 1)[0]
+    names = re.findall(r"\b([A-Za-z_]\w*)\b", header.split("(", 1)[1]) if "(" in header else []
+    for member in vars(obj).values():
+        if inspect.isfunction(member):
+            names += _names_used(member)
+    return names
 
 
 MISTAKES: dict[str, Entry] = {}
