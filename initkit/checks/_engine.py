@@ -233,25 +233,39 @@ def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
             "(without calling torch.nn.init, keras.initializers or initkit)."
         )
     ctx = Context(name, int(seed), fixed)
-    passed = []
+    passed, failure = [], None
     with _guard.captured_output() as noise:
         try:
             with _guard.Watchdog() as watchdog:
-                for asp in chosen:
-                    passed.append((asp, aspects[asp](fn, ctx)))
-            failure = None
-        except CheckFailed as exc:
-            failure = f"{name} — {chosen[len(passed)]}: {exc}"
+                try:
+                    for asp in chosen:
+                        passed.append((asp, aspects[asp](fn, ctx)))
+                except NotImplementedYet as exc:
+                    failure = f"{name} — {chosen[len(passed)]}: {exc}"
+                except CheckFailed as exc:
+                    failure = f"{name} — {chosen[len(passed)]}: {exc}"
+                    failure += _diagnosis_or_nothing(name, chosen[len(passed)], fn, ctx)
         except KeyboardInterrupt:
             if not watchdog.fired:
                 raise
-            failure = (f"{name} — {chosen[len(passed)]}: the check stopped after "
-                       f"{watchdog.seconds:.0f} s — your function is too slow; vectorise it "
-                       "(avoid Python loops over elements: draw whole arrays at once).")
+            if failure is None:  # (a timeout while diagnosing keeps the verdict already reached)
+                failure = (f"{name} — {chosen[len(passed)]}: the check stopped after "
+                           f"{watchdog.seconds:.0f} s — your function is too slow; vectorise it "
+                           "(avoid Python loops over elements: draw whole arrays at once).")
     for asp, summary in passed:
         print(f"✓ {name}: {asp}" + (f" ({summary})" if summary else ""))
     if failure:
         raise AssertionError(failure + noise.summary())
+
+
+def _diagnosis_or_nothing(name: str, aspect: str, fn, ctx: Context) -> str:
+    """The diagnosis, or '' — it is a courtesy and must never turn a verdict into a crash."""
+    from ._diagnosis import diagnose
+
+    try:
+        return diagnose(name, aspect, fn, ctx)
+    except Exception:
+        return ""
 
 
 _LIBRARY_ROOTS = ("torch", "keras", "tensorflow", "tf_keras", "jax")

@@ -42,6 +42,13 @@ class Entry:
         return not self.fails
 
     @property
+    def explanation(self) -> str:
+        """What the diagnosis tells the student: the hint, else the description."""
+        from .hints import HINTS
+
+        return self.hint or HINTS.get(self.key, self.description)
+
+    @property
     def graded(self) -> Callable:
         """The NumPy-contract callable the check receives (through the track's adapter)."""
         if self.track == "numpy":
@@ -156,6 +163,16 @@ def correct(target: str, description: str, *, track: str = "numpy", fixed: dict 
         CORRECT[key] = Entry(key, target, fn, (), description, track, fixed)
         return fn
     return register
+
+
+def load_track(track: str) -> None:
+    """Register a framework track's entries (imports torch or Keras; numpy is always loaded)."""
+    if track == "torch":
+        from . import torch_track  # noqa: F401
+    elif track == "keras":
+        from . import keras_track  # noqa: F401
+    elif track != "numpy":
+        raise ValueError(f"track must be one of {TRACKS}; received {track!r}")
 
 
 def reference(target: str) -> Callable:

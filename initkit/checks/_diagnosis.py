@@ -1,0 +1,292 @@
+"""Diagnosis: when a check fails, does the student's function behave like a catalogued
+mistake? If so, the failure message names it in a student's words, with the numbers.
+
+Matching runs the student's function and every catalogued mistake of the same exercise,
+track and preset — restricted to mistakes that fail the aspect that just failed — on the
+same probes with the same random streams, and compares *signatures*:
+
+- random initializers: per probe (every scale shape and every argument case of the check),
+  the std ratio s/σ to the target, the mean offset (x̄ − μ)/σ and the kurtosis of the
+  standardised values, from 20,000 draws. Two signatures match when, on every probe, the
+  std ratios agree within 3 % (their log-ratio's standard error is ≤ 0.005 at n = 2·10⁴:
+  √((κ − 1)/(4n))), the mean offsets within 0.05 and the kurtoses within 0.25 (standard
+  error ≤ 0.035 for a normal: √(24/n));
+- deterministic functions: the outputs on fixed probes, equal to 1e-6 relative (or the
+  same exception type);
+- orthogonal: per probe the row (or column) norm over the gain, whether the Gram matrix
+  is gain²·I, and the share of W[0, 0] > 0 over 300 draws (within 0.12: 4 standard errors).
+
+Only mistakes whose signature differs from the target's can be named (a mistake that
+looks correct on these probes — a hard-coded seed, a bound 2 % too wide — is not
+diagnosable this way, and its check message already says what is wrong). A correct function
+fails with probability ≤ 1e-6 and then has the target's signature, so it is never named.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from ._engine import Context
+
+N_DIAGNOSIS = 20_000
+STD_LOG_TOL, MEAN_TOL, KURTOSIS_TOL, SIGN_TOL, NORM_TOL = 0.03, 0.05, 0.25, 0.12, 0.02
+
+
+def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
+    """' Diagnosis: …' naming the catalogued mistake ``fn`` behaves like, or ''."""
+    from ..mistakes import MISTAKES, load_track
+
+    track = getattr(fn, "track", "numpy")
+    load_track(track)
+    candidates = [e for e in MISTAKES.values()
+                  if e.target == name and e.track == track and aspect in e.fails
+                  and (e.fixed or {}) == ctx.fixed]
+    prober = PROBERS.get(name)
+    if not candidates or prober is None:
+        return ""
+    student = prober.signature(fn, ctx)
+    if student is None:
+        return ""
+    target = prober.target_signature(ctx)
+    best = None
+    for entry in candidates:
+        theirs = prober.signature(entry.graded, ctx)
+        if theirs is None or prober.matches(theirs, target):
+            continue  # undiagnosable: looks correct on the probes
+        if prober.matches(student, theirs):
+            distance = prober.distance(student, theirs)
+            if best is None or distance < best[0]:
+                best = (distance, entry)
+    if best is None:
+        return ""
+    entry = best[1]
+    explanation = entry.explanation
+    return f" Diagnosis: {prober.evidence(student, target)} — {explanation}" + ("" if explanation[-1] in ".?!" else ".")
+
+
+# --- random initializers ------------------------------------------------------------------
+
+class RandomProber:
+    """Signatures of a random initializer: (std ratio, mean offset, kurtosis) per probe."""
+
+    def __init__(self, spec) -> None:
+        self.spec = spec
+
+    def probes(self, ctx: Context) -> list:
+        from ._random import Case
+
+        cases = [Case(s) for s in self.spec.scale_shapes(ctx)] + list(self.spec.argument_cases(ctx))
+        free = [Case(c.shape, {k: v for k, v in c.kwargs.items() if k not in ctx.fixed}) for c in cases]
+        return list({(c.shape, tuple(sorted(c.kwargs.items()))): c for c in free}.values())
+
+    def law(self, case, ctx):
+        return self.spec.law(case.shape, **{**case.kwargs, **ctx.fixed})
+
+    def signature(self, fn, ctx: Context):
+        rng = ctx.rng(77)
+        out = []
+        for case in self.probes(ctx):
+            law = self.law(case, ctx)
+            try:
+                x = np.concatenate([np.asarray(fn(case.shape, rng=rng, **case.kwargs), dtype=np.float64).ravel()
+                                    for _ in range(max(1, math.ceil(N_DIAGNOSIS / math.prod(case.shape))))])
+            except Exception:
+                return None
+            s = x.std()
+            if not (np.all(np.isfinite(x)) and s > 0):
+                return None
+            z = (x - x.mean()) / s
+            out.append((s / law.std, (x.mean() - law.mean) / law.std, float(np.mean(z**4)), case))
+        return out
+
+    def target_signature(self, ctx: Context):
+        return [(1.0, 0.0, self.law(c, ctx).central_m4 / self.law(c, ctx).var ** 2, c) for c in self.probes(ctx)]
+
+    @staticmethod
+    def matches(a, b) -> bool:
+        return all(abs(math.log(ra / rb)) <= STD_LOG_TOL and abs(ma - mb) <= MEAN_TOL and abs(ka - kb) <= KURTOSIS_TOL
+                   for (ra, ma, ka, _), (rb, mb, kb, _) in zip(a, b))
+
+    @staticmethod
+    def distance(a, b) -> float:
+        return max(max(abs(math.log(ra / rb)) / STD_LOG_TOL, abs(ma - mb) / MEAN_TOL, abs(ka - kb) / KURTOSIS_TOL)
+                   for (ra, ma, ka, _), (rb, mb, kb, _) in zip(a, b))
+
+    @staticmethod
+    def evidence(student, target) -> str:
+        def where(case):
+            return f"shape {case.shape}" + (f" with {', '.join(f'{k}={v!r}' for k, v in case.kwargs.items())}"
+                                            if case.kwargs else "")
+        r, _, _, case = max(student, key=lambda f: abs(math.log(f[0])))
+        if abs(math.log(r)) > STD_LOG_TOL:
+            return f"your samples' std is {r:.3f}× the target on {where(case)}"
+        _, m, _, case = max(student, key=lambda f: abs(f[1]))
+        if abs(m) > MEAN_TOL:
+            return f"your samples' mean is off by {m:.2f} target std on {where(case)}"
+        (_, _, k, case), (_, _, k0, _) = max(zip(student, target), key=lambda p: abs(p[0][2] - p[1][2]))
+        return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}"
+
+
+# --- deterministic functions --------------------------------------------------------------
+
+class ValueProber:
+    """Signatures of a deterministic function: its outputs on fixed probes."""
+
+    def __init__(self, name: str, probes: list, reference: Callable) -> None:
+        self.name, self.probes, self.reference = name, probes, reference
+
+    def _outputs(self, fn):
+        out = []
+        for args, kwargs in self.probes:
+            try:
+                out.append((args, kwargs, np.asarray(fn(*args, **kwargs), dtype=np.float64)))
+            except Exception as exc:
+                out.append((args, kwargs, type(exc).__name__))
+        return out
+
+    def signature(self, fn, ctx):
+        return self._outputs(fn)
+
+    def target_signature(self, ctx):
+        return self._outputs(self.reference)
+
+    @staticmethod
+    def _same(a, b) -> bool:
+        if isinstance(a, str) or isinstance(b, str):
+            return isinstance(a, str) and isinstance(b, str) and a == b
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+
+    def matches(self, a, b) -> bool:
+        return all(self._same(x[2], y[2]) for x, y in zip(a, b))
+
+    def distance(self, a, b) -> float:
+        return 0.0
+
+    def evidence(self, student, target) -> str:
+        from ._engine import describe_call
+
+        differing = [(args, kwargs, got, right) for (args, kwargs, got), (_, _, right) in zip(student, target)
+                     if not self._same(got, right)]
+        if not differing:
+            return "your results"
+        args, kwargs, got, right = max(differing, key=lambda d: _relative_gap(d[2], d[3]))
+        shown = tuple(_Short(a) if isinstance(a, np.ndarray) else a for a in args)
+        if isinstance(got, np.ndarray) and got.size > 2 and not isinstance(right, str):
+            return (f"{describe_call(self.name, shown, kwargs)} is up to {float(np.max(np.abs(got - right))):.3g} "
+                    "away from the right values")
+        return f"{describe_call(self.name, shown, kwargs)} gave {_show(got)} where {_show(right)} is right"
+
+
+def _relative_gap(got, right) -> float:
+    if isinstance(got, str) or isinstance(right, str) or got.shape != right.shape:
+        return math.inf
+    return float(np.max(np.abs(got - right) / np.maximum(np.abs(right), 1e-12)))
+
+
+class _Short:
+    def __init__(self, array: np.ndarray) -> None:
+        self.shape = array.shape
+
+    def __repr__(self) -> str:
+        return f"<array of shape {self.shape}>"
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return f"a {value}"
+    flat = value.ravel()
+    if flat.size <= 2:
+        return ", ".join(f"{v:.4g}" for v in flat) if flat.size == 2 else f"{flat[0]:.4g}"
+    return f"an array starting {', '.join(f'{v:.4g}' for v in flat[:3])}"
+
+
+def _bn_probe(shape, seed):
+    r = np.random.default_rng(seed)
+    c = shape[1]
+    return (r.normal(2.0, 3.0, shape), r.uniform(0.5, 2.0, c), r.normal(0.0, 1.0, c)), {}
+
+
+# --- orthogonal ---------------------------------------------------------------------------
+
+class OrthogonalProber:
+    """Per probe: row (or column) norm / gain and Gram error; plus the sign share of W[0, 0]."""
+
+    PROBES = [((6, 10), 1.0), ((10, 6), 2.0), ((4, 3, 2, 2), 0.5), ((8, 8), 3.0)]
+
+    def _shape(self, fn, shape):
+        from ._orthogonal import _shape_for
+
+        return _shape_for(fn, shape)
+
+    def signature(self, fn, ctx):
+        rng = ctx.rng(78)
+        out = []
+        try:
+            for shape, gain in self.PROBES:
+                w = np.asarray(fn(self._shape(fn, shape), rng=rng, gain=gain), dtype=np.float64)
+                m = w.reshape(w.shape[0], -1)
+                axis = 1 if m.shape[0] <= m.shape[1] else 0
+                gram = m @ m.T if axis == 1 else m.T @ m
+                out.append((float(np.linalg.norm(m, axis=axis).mean() / gain),
+                            float(np.abs(gram / gain**2 - np.eye(len(gram))).max() < 1e-4)))
+            signs = [np.asarray(fn((3, 5), rng=rng))[0, 0] > 0 for _ in range(300)]
+        except Exception:
+            return None
+        return out + [(float(np.mean(signs)), 1.0)]
+
+    def target_signature(self, ctx):
+        return [(1.0, 1.0)] * len(self.PROBES) + [(0.5, 1.0)]
+
+    def matches(self, a, b) -> bool:
+        *pa, sa = a
+        *pb, sb = b
+        return abs(sa[0] - sb[0]) <= SIGN_TOL and all(
+            abs(x[0] - y[0]) <= NORM_TOL and x[1] == y[1] for x, y in zip(pa, pb))
+
+    def distance(self, a, b) -> float:
+        return abs(a[-1][0] - b[-1][0])
+
+    def evidence(self, student, target) -> str:
+        *probes, (share, _) = student
+        for (shape, gain), (norm, orthonormal) in zip(self.PROBES, probes):
+            if abs(norm - 1.0) > NORM_TOL:
+                return f"with gain={gain} on {shape} your rows/columns have norm {norm * gain:.3g}, not {gain}"
+            if not orthonormal:
+                return f"on {shape} your W·Wᵀ (or Wᵀ·W) is not gain²·I"
+        return f"W[0, 0] was positive in {share:.0%} of 300 draws, not about half"
+
+
+def _build() -> dict:
+    from .. import batch_norm, calculate_gain, compute_fans, var_of_product
+    from . import _initializers as specs
+
+    probers = {spec.name: RandomProber(spec) for spec in (
+        specs.XAVIER_UNIFORM, specs.XAVIER_NORMAL, specs.KAIMING_UNIFORM, specs.KAIMING_NORMAL,
+        specs.TRUNCATED_NORMAL, specs.VARIANCE_SCALING)}
+    probers["var_of_product"] = ValueProber("var_of_product", [
+        ((0.0, 2.0, 0.0, 3.0), {}), ((1.5, 2.0, -0.5, 3.0), {}), ((2.0, 0.5, 3.0, 1.5), {}),
+        ((-1.0, 4.0, 2.5, 0.25), {})], var_of_product)
+    probers["compute_fans"] = ValueProber("compute_fans", [
+        ((shape,), {"layout": layout}) for shape in [(5, 3), (6, 4, 3, 3), (8, 2, 5), (7,), ()]
+        for layout in ("torch", "keras")], compute_fans)
+    probers["calculate_gain"] = ValueProber("calculate_gain", [
+        ((n,), {}) for n in ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")] + [
+        (("leaky_relu", s), {}) for s in (0.2, 1.0, 3)] + [(("leaky_relu", True), {}), (("gelu",), {})],
+        calculate_gain)
+    probers["batch_norm"] = ValueProber("batch_norm", [
+        _bn_probe((16, 5), 0), _bn_probe((4, 3, 5, 5), 1), _bn_probe((8, 2, 3, 3), 2)], batch_norm)
+    probers["orthogonal"] = OrthogonalProber()
+    return probers
+
+
+class _LazyProbers(dict):
+    def get(self, key, default=None):
+        if not self:
+            self.update(_build())
+        return super().get(key, default)
+
+
+PROBERS = _LazyProbers()

@@ -1,0 +1,70 @@
+"""Diagnoses in a student's words for the commonest mistakes, keyed like the catalogue.
+A mistake without an entry here is named by its one-line description."""
+
+HINTS = {
+    "xavier_uniform/std_as_bound":
+        "U(−a, a) has std a/√3, so a bound equal to the std gives 0.577× the std — "
+        "did you use the std as the bound? The bound is a = √3·std = gain·√(6/(fan_in+fan_out))",
+    "xavier_uniform/normal_not_uniform":
+        "your values have a normal's shape (kurtosis 3) where a uniform has 1.8 — did you call "
+        "rng.normal instead of rng.uniform?",
+    "xavier_uniform/xu_no_receptive_field":
+        "on a conv kernel (out, in, kh, kw) the fans include the kernel: fan_in = in·kh·kw, "
+        "fan_out = out·kh·kw — did you take shape[1] and shape[0] alone?",
+    "xavier_uniform/xu_gain_ignored": "the gain multiplies the bound — did you leave `gain` out?",
+    "xavier_uniform/xu_gain_squared":
+        "the gain multiplies the std, not the variance — did you square it?",
+    "xavier_uniform/xu_gain_under_root":
+        "the gain multiplies the std outside the square root: a = gain·√(6/(fan_in+fan_out)), "
+        "not √(6·gain/(…))",
+    "xavier_uniform/xu_fan_in_only":
+        "Glorot averages both fans, 2/(fan_in+fan_out); 1/fan_in alone is Caffe's 'xavier' (LeCun)",
+    "xavier_normal/xn_avg_not_halved":
+        "your variance is 1/(fan_in+fan_out), half Glorot's 2/(fan_in+fan_out) — the average "
+        "of the fans is (fan_in+fan_out)/2",
+    "xavier_normal/xn_variance_as_std":
+        "rng.normal(loc, scale) takes the std as scale, not the variance — pass √var",
+    "kaiming_uniform/ku_gain_two":
+        "ReLU halves E(x²), so the *variance* needs a factor 2 and the std √2: the gain is √2, "
+        "2 is its square",
+    "kaiming_uniform/ku_mode_ignored":
+        "mode='fan_out' must use fan_out (it preserves the gradients' variance in the backward pass)",
+    "kaiming_uniform/ku_fans_swapped":
+        "torch weights are (out, in, *kernel): fan_in = shape[1]·kernel, fan_out = shape[0]·kernel",
+    "kaiming_uniform/ku_slope_ignored":
+        "the leaky slope a changes the gain: √(2/(1+a²)) — a=1 is linear (gain 1)",
+    "kaiming_normal/kn_no_gain": "std = gain/√fan — the gain (√2 for ReLU) is missing",
+    "kaiming_normal/kn_sqrt3":
+        "√3·gain/√fan is the *uniform* bound; the normal's std is gain/√fan",
+    "kaiming_normal/kn_uniform":
+        "your values have a uniform's shape (kurtosis 1.8) where a normal has 3 — did you call "
+        "rng.uniform instead of rng.normal?",
+    "truncated_normal/tn_clip":
+        "clipping piles the tails onto a and b; a truncated normal *resamples* (or inverts the CDF) "
+        "so no value sits on the bounds",
+    "truncated_normal/tn_untruncated": "values outside [a, b]: the draw is not truncated",
+    "truncated_normal/tn_relative_bounds":
+        "a and b are absolute bounds here (torch's trunc_normal_), not multiples of std around the mean",
+    "variance_scaling/vs_no_correction":
+        "a normal cut at ±2σ has std 0.8796σ, so Keras draws σ = √s/0.87962566 to keep the variance s",
+    "variance_scaling/vs_torch_layout":
+        "Keras kernels are (*kernel, in, out): fan_in = shape[-2]·kernel, fan_out = shape[-1]·kernel",
+    "calculate_gain/relu_gain_two":
+        "2 is the variance factor; the gain multiplies the std, so ReLU's gain is √2",
+    "calculate_gain/tanh_empirical":
+        "1.59 is a measured std ratio; PyTorch's table (the convention graded here) says 5/3",
+    "calculate_gain/sigmoid_four":
+        "PyTorch's table gives sigmoid gain 1 (4 = 1/σ'(0) comes from the linear regime argument)",
+    "calculate_gain/slope_not_squared": "leaky ReLU's gain is √(2/(1+slope²)): the slope is squared",
+    "var_of_product/product_of_variances":
+        "for independent X, Y: D(XY) = D(X)D(Y) + D(X)E(Y)² + D(Y)E(X)² — the mean terms vanish "
+        "only when both means are 0",
+    "batch_norm/bn_unbiased": "batch norm normalises with the biased variance: divide by N (ddof=0)",
+    "batch_norm/bn_eps_outside": "eps goes inside the root: (x − mean)/√(var + eps)",
+    "batch_norm/bn_wrong_axis":
+        "statistics are per feature over the batch: axis 0 for (N, C), axes (0, 2, 3) for NCHW",
+    "orthogonal/orth_no_sign_fix":
+        "multiply Q's columns by sign(diag R): without it numpy's QR makes Q's law depend on the "
+        "sign convention, not Haar",
+    "orthogonal/orth_gain_ignored": "rows (or columns) must have norm `gain`: return gain·Q",
+}
