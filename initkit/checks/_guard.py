@@ -94,8 +94,8 @@ class Watchdog:
     watchdog stays idle.
     """
 
-    def __init__(self, seconds: float = CHECK_BUDGET_S) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = CHECK_BUDGET_S if seconds is None else seconds
         self.fired = False
         self._active = threading.current_thread() is threading.main_thread() \
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler
