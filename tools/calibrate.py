@@ -7,6 +7,11 @@ Raw verdicts go to calibration/runs.jsonl (one line per entry × seed; a rerun s
 there), the summary to calibration/calibration-<date>.csv.
 
     python tools/calibrate.py --correct-seeds 1000 --mistake-seeds 200
+    python tools/calibrate.py --tracks torch,keras --correct-seeds 200 --mistake-seeds 50
+    python tools/calibrate.py --summarise
+
+The framework tracks run fewer seeds: a Keras call costs ~1 ms of eager TensorFlow, and the
+orthogonal check makes 1,500 of them.
 """
 
 from __future__ import annotations
@@ -22,27 +27,49 @@ import time
 from pathlib import Path
 
 from initkit import checks
-from initkit.mistakes import CORRECT, MISTAKES, reference
+from initkit.mistakes import CORRECT, MISTAKES, load_track, reference, reference_track
 
 OUT = Path(__file__).resolve().parent.parent / "calibration"
 
 
-def entries():
-    for target in checks.TARGETS:
-        yield f"{target}/initkit", target, reference(target), ()
-    for e in CORRECT.values():
-        yield e.key, e.target, e.fn, ()
-    for e in MISTAKES.values():
-        yield e.key, e.target, e.fn, e.fails
+TORCH_REFERENCES = {"xavier_uniform": "xavier_uniform_", "xavier_normal": "xavier_normal_",
+                    "kaiming_uniform": "kaiming_uniform_", "kaiming_normal": "kaiming_normal_",
+                    "truncated_normal": "trunc_normal_", "orthogonal": "orthogonal_"}
 
 
-def failed_aspects(target, fn, seed) -> list:
+def entries(tracks=("numpy",)):
+    """(key, target, graded callable, fixed, listed failing aspects, track) for every
+    reference implementation, correct variant and catalogued mistake of the given tracks."""
+    for track in tracks:
+        load_track(track)
+    if "numpy" in tracks:
+        for target in checks.TARGETS:
+            yield f"{target}/initkit", target, reference(target), None, (), "numpy"
+    if "torch" in tracks:
+        for target, name in TORCH_REFERENCES.items():
+            yield f"torch:{target}/initkit", target, checks.from_torch(reference_track("torch", name)), None, (), "torch"
+    if "keras" in tracks:
+        from initkit.mistakes.keras_track import PRESETS
+
+        yield ("keras:variance_scaling/initkit", "variance_scaling",
+               checks.from_keras(reference_track("keras", "VarianceScaling")), None, (), "keras")
+        for preset, config in PRESETS.items():
+            yield (f"keras:variance_scaling/initkit-{preset}", "variance_scaling",
+                   checks.from_keras(reference_track("keras", preset)), config, (), "keras")
+        yield ("keras:orthogonal/initkit", "orthogonal",
+               checks.from_keras(reference_track("keras", "Orthogonal")), None, (), "keras")
+    for e in [*CORRECT.values(), *MISTAKES.values()]:
+        if e.track in tracks:
+            yield e.key, e.target, e.graded, e.fixed, e.fails, e.track
+
+
+def failed_aspects(target, fn, seed, fixed=None) -> list:
     check = getattr(checks, f"check_{target}")
     failed = []
     for aspect in check.aspects:
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                check(fn, aspect=aspect, seed=seed)
+                check(fn, aspect=aspect, seed=seed, fixed=fixed)
         except AssertionError:
             failed.append(aspect)
     return failed
@@ -52,25 +79,29 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--correct-seeds", type=int, default=1000)
     parser.add_argument("--mistake-seeds", type=int, default=200)
+    parser.add_argument("--tracks", default="numpy", help="comma-separated: numpy,torch,keras")
+    parser.add_argument("--summarise", action="store_true", help="only summarise what is on file")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     runs = OUT / "runs.jsonl"
+    if args.summarise:
+        return summarise(runs)
     done = set()
     if runs.exists():
         for line in runs.read_text().splitlines():
             r = json.loads(line)
             done.add((r["entry"], r["seed"]))
-    todo = [(key, target, fn, fails, seed)
-            for key, target, fn, fails in entries()
+    todo = [(key, target, fn, fixed, seed)
+            for key, target, fn, fixed, fails, _ in entries(tuple(args.tracks.split(",")))
             for seed in range(args.mistake_seeds if fails else args.correct_seeds)
             if (key, seed) not in done]
     print(f"{len(done)} runs on file, {len(todo)} to go", flush=True)
     start = time.time()
     with runs.open("a") as out:
-        for i, (key, target, fn, fails, seed) in enumerate(todo, 1):
-            failed = failed_aspects(target, fn, seed)
+        for i, (key, target, fn, fixed, seed) in enumerate(todo, 1):
+            failed = failed_aspects(target, fn, seed, fixed)
             out.write(json.dumps({"entry": key, "seed": seed, "failed": failed}) + "\n")
-            if i % 200 == 0 or i == len(todo):
+            if i % 50 == 0 or i == len(todo):
                 out.flush()
                 rate = i / (time.time() - start)
                 print(f"\r{i}/{len(todo)} runs, {rate:.1f}/s, ~{(len(todo) - i) / rate / 60:.0f} min left",
@@ -80,16 +111,17 @@ def main(argv=None) -> int:
 
 
 def summarise(runs: Path) -> int:
-    expected = {key: tuple(fails) for key, _, _, fails in entries()}
+    records = [json.loads(line) for line in runs.read_text().splitlines()]
+    tracks = {"numpy"} | {r["entry"].split(":")[0] for r in records if ":" in r["entry"].split("/")[0]}
+    expected = {key: (tuple(fails), track) for key, _, _, _, fails, track in entries(tuple(sorted(tracks)))}
     stats: dict[str, dict] = {}
-    for line in runs.read_text().splitlines():
-        r = json.loads(line)
+    for r in records:
         if r["entry"] not in expected:
             continue
         s = stats.setdefault(r["entry"], {"seeds": 0, "exact": 0, "false_fails": 0, "other": set()})
         s["seeds"] += 1
         got = tuple(r["failed"])
-        listed = expected[r["entry"]]
+        listed = expected[r["entry"]][0]
         s["exact"] += set(got) == set(listed)
         if not listed:
             s["false_fails"] += bool(got)
@@ -99,10 +131,10 @@ def summarise(runs: Path) -> int:
     bad = 0
     with path.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["entry", "kind", "listed_aspects", "seeds", "exact_verdicts", "false_fails", "deviations"])
+        w.writerow(["entry", "track", "kind", "listed_aspects", "seeds", "exact_verdicts", "false_fails", "deviations"])
         for key, s in sorted(stats.items()):
-            listed = expected[key]
-            w.writerow([key, "mistake" if listed else "correct", ",".join(listed), s["seeds"],
+            listed, track = expected[key]
+            w.writerow([key, track, "mistake" if listed else "correct", ",".join(listed), s["seeds"],
                         s["exact"], s["false_fails"], ";".join(sorted(s["other"]))])
             bad += s["exact"] != s["seeds"]
     print(f"wrote {path}: {len(stats)} entries, {bad} with any deviation")
