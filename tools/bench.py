@@ -23,7 +23,7 @@ from scipy import stats
 
 from initkit import checks
 from initkit.checks import _initializers as specs
-from initkit.mistakes import CORRECT, MISTAKES, reference
+from initkit.mistakes import CORRECT, MISTAKES, load_track
 
 RANDOM_SPECS = {s.name: s for s in (specs.XAVIER_UNIFORM, specs.XAVIER_NORMAL, specs.KAIMING_UNIFORM,
                                     specs.KAIMING_NORMAL, specs.TRUNCATED_NORMAL, specs.VARIANCE_SCALING)}
@@ -34,27 +34,38 @@ def quiet(call):
         return call()
 
 
+def graded_functions():
+    """(label, target, graded callable, fixed) for every reference: NumPy, then the tracks."""
+    from calibrate import entries  # the same list the calibration runs
+
+    for key, target, fn, fixed, fails, _ in entries(("numpy", "torch", "keras")):
+        if not fails and key.split("/")[1].startswith("initkit"):
+            yield key, target, fn, fixed
+
+
 def time_checks() -> list:
+    """Seconds per aspect include the function's own time: for the Keras track most of it is
+    eager TensorFlow (≈1 ms a call), not checking."""
     rows = []
-    for target in checks.TARGETS:
-        name = f"check_{target}"
-        check, fn = getattr(checks, name), reference(target)
+    for label, target, fn, fixed in graded_functions():
+        check = getattr(checks, f"check_{target}")
         per_aspect = {}
         for aspect in check.aspects:
             times = []
             for seed in range(3):
                 t = time.perf_counter()
-                quiet(lambda: check(fn, aspect=aspect, seed=seed))
+                quiet(lambda: check(fn, aspect=aspect, seed=seed, fixed=fixed))
                 times.append(time.perf_counter() - t)
             per_aspect[aspect] = statistics.median(times)
         tracemalloc.start()
         t = time.perf_counter()
-        quiet(lambda: check(fn))
+        quiet(lambda: check(fn, fixed=fixed))
         total = time.perf_counter() - t
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         slowest = max(per_aspect, key=per_aspect.get)
-        rows.append((target, len(per_aspect), f"{slowest} {per_aspect[slowest]:.3f}", f"{total:.3f}", f"{peak:.1f}"))
+        rows.append((label.removesuffix("/initkit"), len(per_aspect), f"{slowest} {per_aspect[slowest]:.3f}",
+                     f"{total:.3f}", f"{peak:.1f}"))
     return rows
 
 
@@ -74,26 +85,30 @@ def keras_anchor(spec, fn, seed) -> bool:
 
 
 def ours(entry, seed) -> bool:
-    check = getattr(checks, f"check_{entry.target}")
     try:
-        quiet(lambda: check(entry.fn, seed=seed))
+        quiet(lambda: entry.run_check(seed=seed))
         return True
     except AssertionError:
         return False
 
 
-def detection(seeds: int) -> list:
+def detection(seeds: int, track: str) -> list:
+    """Per checker: mistakes caught at every seed, and false fails of the correct variants.
+    The anchors judge NumPy-contract callables of the torch-layout random initializers, so
+    they apply to the NumPy and PyTorch tracks (through the adapter), not to Keras classes."""
     rows = []
-    mistakes = list(MISTAKES.values())
-    correct = [e for e in CORRECT.values()]
-    for label, judge in [("ours (initkit.checks)", None), ("PyTorch-style anchor", torch_anchor),
-                         ("Keras-style anchor", keras_anchor)]:
+    mistakes = [e for e in MISTAKES.values() if e.track == track]
+    correct = [e for e in CORRECT.values() if e.track == track]
+    judges = [("ours (initkit.checks)", None)]
+    if track != "keras":
+        judges += [("PyTorch-style anchor", torch_anchor), ("Keras-style anchor", keras_anchor)]
+    for label, judge in judges:
         caught = false_fails = applicable = runs = 0
         for e in mistakes:
             if judge is not None and e.target not in RANDOM_SPECS:
                 continue
             applicable += 1
-            passed = [ours(e, s) if judge is None else _safe(judge, RANDOM_SPECS[e.target], e.fn, s)
+            passed = [ours(e, s) if judge is None else _safe(judge, RANDOM_SPECS[e.target], e.graded, s)
                       for s in range(seeds)]
             caught += not any(passed)  # caught means: failed at every seed
         for e in correct:
@@ -101,8 +116,8 @@ def detection(seeds: int) -> list:
                 continue
             for s in range(seeds):
                 runs += 1
-                false_fails += not (ours(e, s) if judge is None else _safe(judge, RANDOM_SPECS[e.target], e.fn, s))
-        rows.append((label, f"{caught}/{applicable}", f"{false_fails}/{runs}"))
+                false_fails += not (ours(e, s) if judge is None else _safe(judge, RANDOM_SPECS[e.target], e.graded, s))
+        rows.append((track, label, f"{caught}/{applicable}", f"{false_fails}/{runs}"))
     return rows
 
 
@@ -120,12 +135,15 @@ def table(header, rows) -> str:
 
 
 def main() -> int:
-    print("Time and memory per check (reference implementation, median of 3 seeds)\n")
+    for track in ("torch", "keras"):
+        load_track(track)
+    print("Time and memory per check (reference implementations, median of 3 seeds)\n")
     print(table(["function", "aspects", "slowest aspect [s]", "all aspects [s]", "peak MiB"], time_checks()))
-    seeds = 20
-    print(f"\nDetection of the mistake catalogue ({len(MISTAKES)} mistakes; caught = fails at all "
-          f"{seeds} seeds; anchors apply to the {len(RANDOM_SPECS)} random initializers only)\n")
-    print(table(["checker", "mistakes caught", "false fails (correct variants × seeds)"], detection(seeds)))
+    seeds = {"numpy": 20, "torch": 20, "keras": 5}  # a Keras orthogonal check takes ~4 s of TF
+    print(f"\nDetection of the mistake catalogue ({len(MISTAKES)} mistakes; caught = fails at every "
+          f"seed tried: {seeds}; anchors apply to the {len(RANDOM_SPECS)} random initializers only)\n")
+    rows = [row for track, n in seeds.items() for row in detection(n, track)]
+    print(table(["track", "checker", "mistakes caught", "false fails (correct variants × seeds)"], rows))
     return 0
 
 
