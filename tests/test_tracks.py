@@ -25,7 +25,17 @@ TORCH_ROWS = [("xavier_uniform", "xavier_uniform_"), ("xavier_normal", "xavier_n
               ("truncated_normal", "trunc_normal_"), ("orthogonal", "orthogonal_")]
 
 
+_FAILURES: dict = {}
+
+
 def failing_aspects(entry, seed):
+    """{aspect: message} of every aspect ``entry`` fails at ``seed`` (cached: several tests ask)."""
+    if (entry.key, seed) not in _FAILURES:
+        _FAILURES[entry.key, seed] = _failing_aspects(entry, seed)
+    return _FAILURES[entry.key, seed]
+
+
+def _failing_aspects(entry, seed):
     failed = {}
     for aspect in getattr(checks, f"check_{entry.target}").aspects:
         try:
@@ -126,3 +136,30 @@ def test_layout_mismatch_is_a_clear_value_error():
 def test_fixed_rejects_arguments_the_check_does_not_have():
     with pytest.raises(ValueError, match=r"fixed may hold the arguments 'scale', 'mode', 'distribution'"):
         checks.check_variance_scaling(from_keras(reference_track("keras", "HeNormal")), fixed={"gain": 2.0})
+
+
+@pytest.mark.parametrize("key", TRACK_MISTAKES)
+def test_a_track_diagnosis_names_the_mistake_made_not_another(key):
+    entry = MISTAKES[key]
+    failures = failing_aspects(entry, 0)
+    message = failures[next(a for a in getattr(checks, f"check_{entry.target}").aspects if a in failures)]
+    if "Diagnosis:" in message:
+        assert message.rstrip(".").endswith(f" — {entry.explanation}".rstrip(".")), message
+
+
+def test_track_diagnoses_cover_the_distribution_mistakes():
+    diagnosed = {k for k in TRACK_MISTAKES if "Diagnosis:" in "".join(failing_aspects(MISTAKES[k], 0).values())}
+    expected = {"torch:kaiming_uniform/fans_swapped", "torch:truncated_normal/clamps", "torch:orthogonal/no_sign_fix",
+                "keras:variance_scaling/VarianceScaling__no_correction", "keras:variance_scaling/HeNormal__scale_one",
+                "keras:variance_scaling/VarianceScaling__untruncated", "keras:orthogonal/Orthogonal__gain_ignored"}
+    assert expected <= diagnosed, expected - diagnosed
+
+
+@pytest.mark.parametrize("key", TRACK_CORRECT)
+def test_no_diagnosis_for_a_correct_track_implementation(key):
+    from initkit.checks._diagnosis import diagnose
+    from initkit.checks._engine import Context
+
+    entry = CORRECT[key]
+    for aspect in getattr(checks, f"check_{entry.target}").aspects:
+        assert diagnose(entry.target, aspect, entry.graded, Context(entry.target, 0, dict(entry.fixed or {}))) == ""
