@@ -45,9 +45,9 @@ CASES = [
     ("nan", "def f(shape, gain=1.0, rng=None):\n    x = good(shape, gain, rng)\n    x[0, 0] = np.nan\n    return x\n"
      "checks.check_xavier_uniform(f, aspect='interface')", r"returned 1 non-finite values \(nan or inf\)"),
     ("sleeps", "def f(shape, gain=1.0, rng=None):\n    time.sleep(30)\n    return good(shape, gain, rng)\n"
-     "checks.check_xavier_uniform(f, aspect='scale')", r"the check stopped after 3 s — your function is too slow; vectorise it"),
+     "checks.check_xavier_uniform(f, aspect='scale')", r"your function took over 3 s, so the check stopped it — vectorise: avoid Python loops over elements"),
     ("python loop", "def f(shape, gain=1.0, rng=None):\n    while True:\n        pass\n"
-     "checks.check_xavier_uniform(f, aspect='scale')", r"the check stopped after 3 s"),
+     "checks.check_xavier_uniform(f, aspect='scale')", r"took over 3 s, so the check stopped it"),
     ("prints", "def f(shape, gain=1.0, rng=None):\n    print('debug', shape)\n    return good(shape, gain, rng)\n"
      "checks.check_xavier_uniform(f, aspect='scale')", "pass"),
     ("warns", "def f(shape, gain=1.0, rng=None):\n    warnings.warn('careful')\n    return good(shape, gain, rng)\n"
@@ -58,6 +58,9 @@ CASES = [
      "    warnings.warn('careful')\n    return good(shape, gain, rng) * 2\n"
      "checks.check_xavier_uniform(f, aspect='scale')",
      r"\(Your function also warned UserWarning: careful \(and \d+ more\) and printed 'noise on fd 2' \(and \d+ more lines\)\.\)$"),
+    ("returns a function", "def f(shape, gain=1.0, rng=None):\n    return initkit.xavier_uniform\n"
+     "checks.check_xavier_uniform(f, aspect='interface')",
+     r"returned a builtins\.function; the contract asks for a numpy\.ndarray"),
     ("is initkit's", "xavier_uniform = initkit.xavier_uniform\ncheckers = checks.check_xavier_uniform(xavier_uniform)",
      r"you passed initkit\.xavier\.xavier_uniform itself — the exercise is to write it yourself"),
     ("is torch's", "import torch\nchecks.check_xavier_uniform(from_torch(torch.nn.init.xavier_uniform_))",

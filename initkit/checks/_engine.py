@@ -249,9 +249,9 @@ def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
             if not watchdog.fired:
                 raise
             if failure is None:  # (a timeout while diagnosing keeps the verdict already reached)
-                failure = (f"{name} — {chosen[len(passed)]}: the check stopped after "
-                           f"{watchdog.seconds:.0f} s — your function is too slow; vectorise it "
-                           "(avoid Python loops over elements: draw whole arrays at once).")
+                failure = (f"{name} — {chosen[len(passed)]}: your function took over "
+                           f"{watchdog.seconds:.0f} s, so the check stopped it — vectorise: avoid "
+                           "Python loops over elements (draw whole arrays at once).")
     for asp, summary in passed:
         print(f"✓ {name}: {asp}" + (f" ({summary})" if summary else ""))
     if failure:
