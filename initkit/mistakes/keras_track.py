@@ -200,11 +200,14 @@ class _Orthogonal(keras.initializers.Initializer):
             q = q * keras.ops.sign(keras.ops.diagonal(r))
         return keras.ops.transpose(q) if rows < cols else q
 
-    def __call__(self, shape, dtype=None):
+    def matrix(self, shape, dtype, gain, sign_fix=True):
         if len(shape) < 2:
             raise ValueError(f"Orthogonal needs at least 2 dimensions; received shape {shape}")
         rows, cols = math.prod(shape[:-1]), shape[-1]
-        return keras.ops.reshape(self.gain * self.q(rows, cols, dtype), shape)
+        return keras.ops.reshape(gain * self.q(rows, cols, dtype, sign_fix), shape)
+
+    def __call__(self, shape, dtype=None):
+        return self.matrix(shape, dtype, self.gain)
 
 
 @correct("orthogonal", "QR of the tall Gaussian with keras.ops, signs fixed", track="keras")
@@ -215,16 +218,10 @@ class Orthogonal__keras_ops(_Orthogonal):
 @mistake("orthogonal", ("distribution",), "Q from keras.ops.qr without the sign(diag R) fix", track="keras")
 class Orthogonal__no_sign_fix(_Orthogonal):
     def __call__(self, shape, dtype=None):
-        if len(shape) < 2:
-            raise ValueError(f"Orthogonal needs at least 2 dimensions; received shape {shape}")
-        rows, cols = math.prod(shape[:-1]), shape[-1]
-        return keras.ops.reshape(self.gain * self.q(rows, cols, dtype, sign_fix=False), shape)
+        return self.matrix(shape, dtype, self.gain, sign_fix=False)
 
 
 @mistake("orthogonal", ("arguments",), "gain ignored", track="keras")
 class Orthogonal__gain_ignored(_Orthogonal):
     def __call__(self, shape, dtype=None):
-        if len(shape) < 2:
-            raise ValueError(f"Orthogonal needs at least 2 dimensions; received shape {shape}")
-        rows, cols = math.prod(shape[:-1]), shape[-1]
-        return keras.ops.reshape(self.q(rows, cols, dtype), shape)
+        return self.matrix(shape, dtype, 1.0)

@@ -32,6 +32,21 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     return _gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
+def _fill_orthogonal_(tensor, gain, generator, sign_fix=True):
+    if tensor.ndim < 2:
+        raise ValueError("orthogonal_ needs a tensor with at least 2 dimensions")
+    rows, cols = tensor.shape[0], tensor.numel() // tensor.shape[0]
+    flat = torch.randn(max(rows, cols), min(rows, cols), generator=generator)
+    q, r = torch.linalg.qr(flat)
+    if sign_fix:
+        q = q * torch.sign(torch.diagonal(r))
+    if rows < cols:
+        q = q.T
+    with torch.no_grad():
+        tensor.copy_(q.reshape(tensor.shape) * gain)
+    return tensor
+
+
 # --- correct, written differently -------------------------------------------------------
 
 @correct("xavier_normal", "randn from the generator, scaled and copied in", track="torch")
@@ -140,28 +155,9 @@ def clamps(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 @mistake("orthogonal", ("distribution",), "Q from torch.linalg.qr without the sign(diag R) fix",
          track="torch")
 def no_sign_fix(tensor, gain=1.0, generator=None):
-    if tensor.ndim < 2:
-        raise ValueError("orthogonal_ needs a tensor with at least 2 dimensions")
-    rows, cols = tensor.shape[0], tensor.numel() // tensor.shape[0]
-    flat = torch.randn(max(rows, cols), min(rows, cols), generator=generator)
-    q, _ = torch.linalg.qr(flat)
-    if rows < cols:
-        q = q.T
-    with torch.no_grad():
-        tensor.copy_(q.reshape(tensor.shape) * gain)
-    return tensor
+    return _fill_orthogonal_(tensor, gain, generator, sign_fix=False)
 
 
 @mistake("orthogonal", ("arguments",), "gain ignored", track="torch")
 def gain_ignored(tensor, gain=1.0, generator=None):
-    if tensor.ndim < 2:
-        raise ValueError("orthogonal_ needs a tensor with at least 2 dimensions")
-    rows, cols = tensor.shape[0], tensor.numel() // tensor.shape[0]
-    flat = torch.randn(max(rows, cols), min(rows, cols), generator=generator)
-    q, r = torch.linalg.qr(flat)
-    q = q * torch.sign(torch.diagonal(r))
-    if rows < cols:
-        q = q.T
-    with torch.no_grad():
-        tensor.copy_(q.reshape(tensor.shape))
-    return tensor
+    return _fill_orthogonal_(tensor, 1.0, generator)
