@@ -7,10 +7,13 @@ import re
 import nbformat
 import pytest
 
+from initkit.mistakes import MISTAKES, load_track
+
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("torch")
 
 pytestmark = [pytest.mark.frameworks, pytest.mark.slow]
+load_track("torch")
 
 SETUP = """
 import math, os, sys, time, warnings
@@ -75,6 +78,12 @@ CASES = [
      "checks.check_xavier_uniform(f, aspect='rng')", r"ignores `rng` \(a fixed seed inside\?\)"),
     ("blank", "def f(shape, gain=1.0, rng=None):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
      "checks.check_xavier_uniform(f, aspect='scale')", r"xavier_uniform is not implemented yet"),
+    ("catalogued mistake, diagnosed", MISTAKES["xavier_uniform/std_as_bound"].source
+     + "checks.check_xavier_uniform(xavier_uniform, aspect='scale')",
+     r"spread off .* Diagnosis: your samples' std is 0\.5\d\d× the target .* did you use the std as the bound\?"),
+    ("torch-track mistake, diagnosed", "import torch\n" + MISTAKES["torch:kaiming_uniform/fans_swapped"].source
+     + "checks.check_kaiming_uniform(from_torch(kaiming_uniform_), aspect='scale')",
+     r"Diagnosis: your samples' std is \d\.\d+× the target .* torch weights are \(out, in, \*kernel\)"),
     ("keras through the adapter", "from initkit.mistakes import reference_track\nfrom initkit.checks import from_keras\n"
      "checks.check_variance_scaling(from_keras(reference_track('keras', 'VarianceScaling')), aspect='interface')", "pass"),
 ]

@@ -67,4 +67,24 @@ HINTS = {
         "multiply Q's columns by sign(diag R): without it numpy's QR makes Q's law depend on the "
         "sign convention, not Haar",
     "orthogonal/orth_gain_ignored": "rows (or columns) must have norm `gain`: return gain·Q",
+    # PyTorch track
+    "torch:kaiming_uniform/fans_swapped":
+        "torch weights are (out, in, *kernel): fan_in = tensor.shape[1]·kernel, not tensor.shape[0]",
+    "torch:xavier_normal/truncated_like_keras":
+        "torch's xavier_normal_ is an untruncated normal; cutting at ±2σ (as Keras does) shrinks the std to 0.88σ",
+    "torch:truncated_normal/clamps":
+        "clamp_ piles the tails onto a and b; trunc_normal_ resamples (or inverts the CDF) so no value sits on them",
+    "torch:truncated_normal/relative_bounds":
+        "torch's trunc_normal_ takes a and b as absolute bounds, not multiples of std around the mean",
+    "torch:orthogonal/no_sign_fix":
+        "multiply Q's columns by sign(diag R) after torch.linalg.qr, or Q is not Haar-distributed",
+    # Keras track
+    "keras:variance_scaling/VarianceScaling__no_correction":
+        "keras.random.truncated_normal cuts at ±2σ, which leaves std 0.8796σ: draw σ = √s/0.87962566",
+    "keras:variance_scaling/VarianceScaling__untruncated":
+        "distribution='truncated_normal' means keras.random.truncated_normal (cut at ±2σ, σ corrected), not normal",
+    "keras:variance_scaling/VarianceScaling__torch_axes":
+        "Keras kernels are (*kernel, in, out): fan_in = shape[-2]·kernel, not shape[1] as in torch",
+    "keras:variance_scaling/HeNormal__scale_one": "HeNormal is VarianceScaling(scale=2.0, 'fan_in', 'truncated_normal')",
+    "keras:variance_scaling/GlorotUniform__fan_in": "GlorotUniform averages the fans: mode='fan_avg'",
 }
