@@ -83,16 +83,18 @@ def main(argv=None) -> int:
     parser.add_argument("--summarise", action="store_true", help="only summarise what is on file")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
-    runs = OUT / "runs.jsonl"
+    tracks = tuple(args.tracks.split(","))
+    # one raw file per track set, so runs of different tracks can go on side by side
+    runs = OUT / ("runs.jsonl" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}.jsonl")
     if args.summarise:
-        return summarise(runs)
+        return summarise()
     done = set()
     if runs.exists():
         for line in runs.read_text().splitlines():
             r = json.loads(line)
             done.add((r["entry"], r["seed"]))
     todo = [(key, target, fn, fixed, seed)
-            for key, target, fn, fixed, fails, _ in entries(tuple(args.tracks.split(",")))
+            for key, target, fn, fixed, fails, _ in entries(tracks)
             for seed in range(args.mistake_seeds if fails else args.correct_seeds)
             if (key, seed) not in done]
     print(f"{len(done)} runs on file, {len(todo)} to go", flush=True)
@@ -107,11 +109,11 @@ def main(argv=None) -> int:
                 print(f"\r{i}/{len(todo)} runs, {rate:.1f}/s, ~{(len(todo) - i) / rate / 60:.0f} min left",
                       end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    return summarise(runs)
+    return summarise()
 
 
-def summarise(runs: Path) -> int:
-    records = [json.loads(line) for line in runs.read_text().splitlines()]
+def summarise() -> int:
+    records = [json.loads(line) for runs in sorted(OUT.glob("runs*.jsonl")) for line in runs.read_text().splitlines()]
     tracks = {"numpy"} | {r["entry"].split(":")[0] for r in records if ":" in r["entry"].split("/")[0]}
     expected = {key: (tuple(fails), track) for key, _, _, _, fails, track in entries(tuple(sorted(tracks)))}
     stats: dict[str, dict] = {}
