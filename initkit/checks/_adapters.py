@@ -54,12 +54,11 @@ def from_torch(fn_):
         generator.manual_seed(seed if seed is not None else int(np.random.default_rng().integers(2**63 - 1)))
         tensor = torch.empty(tuple(shape), dtype=torch.float32, requires_grad=True)
         out = fn_(tensor, *args, generator=generator, **kwargs)
-        call = describe(shape, args, kwargs)
         if out is None:
-            raise CheckFailed(f"{call} returned None: fill the tensor in place and `return tensor`.")
+            raise CheckFailed(f"{describe(shape, args, kwargs)} returned None: fill the tensor in place and `return tensor`.")
         if out is not tensor:
             raise CheckFailed(
-                f"{call} returned a different {type(out).__name__}, not the tensor it was given: "
+                f"{describe(shape, args, kwargs)} returned a different {type(out).__name__}, not the tensor it was given: "
                 "fill `tensor` in place (tensor.uniform_(...), tensor.copy_(...)) and return it."
             )
         return tensor.detach().numpy().copy()

@@ -76,11 +76,10 @@ class RandomProber:
         self.spec = spec
 
     def probes(self, ctx: Context) -> list:
-        from ._random import Case
+        from ._random import Case, free_cases
 
         cases = [Case(s) for s in self.spec.scale_shapes(ctx)] + list(self.spec.argument_cases(ctx))
-        free = [Case(c.shape, {k: v for k, v in c.kwargs.items() if k not in ctx.fixed}) for c in cases]
-        return list({(c.shape, tuple(sorted(c.kwargs.items()))): c for c in free}.values())
+        return free_cases(cases, ctx.fixed)
 
     def law(self, case, ctx):
         return self.spec.law(case.shape, **{**case.kwargs, **ctx.fixed})

@@ -66,11 +66,11 @@ def captured_output():
 
 def _redirect_fds(sink) -> list:
     saved = []
+    for stream in (sys.__stdout__, sys.__stderr__):
+        if stream is not None:
+            stream.flush()
     for fd in (1, 2):
         try:
-            for stream in (sys.__stdout__, sys.__stderr__):
-                if stream is not None:
-                    stream.flush()
             saved.append((fd, os.dup(fd)))
             os.dup2(sink.fileno(), fd)
         except OSError:  # no such fd (e.g. pythonw on Windows): nothing to capture there

@@ -99,10 +99,8 @@ def distribution(fn, ctx):
         w = call_for_array(fn, NAME, (rows, cols), rng=rng)
         first[i] = w[0, 0] / np.linalg.norm(w[0])  # standardised: gain and scale cancel
     positive = int(np.sum(first > 0))
-    x = np.sort(first)
-    cdf = _haar_cdf(x, cols)
-    n = len(x)
-    d = float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
+    n = len(first)
+    d = _stats.ks_distance(_haar_cdf(np.sort(first), cols))
     if _engine.recording():
         _record_haar_p_values(positive, d, n, ctx)
     lo, hi = _stats.binomial_interval(N_HAAR, alpha / 2)

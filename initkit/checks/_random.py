@@ -48,6 +48,12 @@ class RandomSpec:
         return tuple(p for p in params if p != "shape" and params[p].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
+def free_cases(cases: list, fixed: dict) -> list:
+    """The cases with the arguments a preset fixes removed, repeats dropped (order kept)."""
+    free = [Case(c.shape, {k: v for k, v in c.kwargs.items() if k not in fixed}) for c in cases]
+    return list({(c.shape, tuple(sorted(c.kwargs.items()))): c for c in free}.values())
+
+
 def draw(fn, spec: RandomSpec, case: Case, n_target: int, rng: np.random.Generator, fixed: dict) -> np.ndarray:
     """Call fn on case.shape as often as needed to collect ≥ n_target values, one rng stream.
     Arguments in ``fixed`` are the function's own (a preset): not passed."""
@@ -188,9 +194,8 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
 
     def arguments(fn, ctx: Context) -> str:
         cases = spec.argument_cases(ctx)
-        if ctx.fixed:  # a preset fixes some arguments: vary the rest, drop repeated cases
-            free = [Case(c.shape, {k: v for k, v in c.kwargs.items() if k not in ctx.fixed}) for c in cases]
-            cases = list({(c.shape, tuple(sorted(c.kwargs.items()))): c for c in free}.values())
+        if ctx.fixed:  # a preset fixes some arguments: vary the rest
+            cases = free_cases(cases, ctx.fixed)
         rng = ctx.rng(3)
         for i, case in enumerate(cases):
             x = draw(fn, spec, case, N_ARGUMENT, rng, ctx.fixed)

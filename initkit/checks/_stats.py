@@ -97,15 +97,19 @@ def standardised_ks_threshold(law: Law, n: int, alpha: float) -> float:
     return ks_threshold(n, alpha / 3) + sup_f * dm + sup_zf * dlog
 
 
+def ks_distance(cdf_at_sorted: np.ndarray) -> float:
+    """sup|F̂ₙ − F| given F at the sorted samples: max over i of i/n − F(x₍ᵢ₎) and F(x₍ᵢ₎) − (i−1)/n."""
+    n = len(cdf_at_sorted)
+    return float(max((np.arange(1, n + 1) / n - cdf_at_sorted).max(), (cdf_at_sorted - np.arange(n) / n).max()))
+
+
 def standardised_ks_distance(law: Law, x: np.ndarray) -> float:
     """sup|F̂ₙ(z) − F₀(z)| for z = (x − x̄)/s."""
     x = np.sort(np.asarray(x, dtype=np.float64).ravel())
     s = x.std()
     if not s > 0:
         return 1.0
-    f0 = law.standard_cdf((x - x.mean()) / s)
-    n = len(x)
-    return float(max((np.arange(1, n + 1) / n - f0).max(), (f0 - np.arange(n) / n).max()))
+    return ks_distance(law.standard_cdf((x - x.mean()) / s))
 
 
 def binomial_interval(k_trials: int, alpha: float) -> tuple[int, int]:
@@ -157,9 +161,7 @@ def true_ks_distance(law: Law, x: np.ndarray) -> tuple[float, float]:
     standardisation distance may never exceed (the decomposition standardised_ks_threshold
     rests on)."""
     x = np.sort(np.asarray(x, dtype=np.float64).ravel())
-    n = len(x)
-    f0 = law.standard_cdf((x - law.mean) / law.std)
-    d_true = float(max((np.arange(1, n + 1) / n - f0).max(), (f0 - np.arange(n) / n).max()))
+    d_true = ks_distance(law.standard_cdf((x - law.mean) / law.std))
     sup_f, sup_zf = law.lipschitz
     dm = abs(x.mean() - law.mean) / law.std
     dlog = abs(math.log(x.std() / law.std))
