@@ -99,6 +99,16 @@ def check_three(law, ref, ours_np, ours_tt, label, bounded):
 
 # ---------------------------------------------------------------- Xavier
 
+def compare_family(family: str, dist: str, shape, std: float, seed: int, **kw) -> None:
+    """torch.nn.init's ``<family>_<dist>_``, initkit's NumPy and PyTorch-track versions, drawn
+    with the same arguments, all against U(±√3·std) or N(0, std²)."""
+    law = uniform_law(math.sqrt(3.0) * std) if dist == "uniform" else normal_law(std)
+    ref = draw_torch(getattr(torch.nn.init, f"{family}_{dist}_"), shape, seed, **kw)
+    x_np = draw_numpy(getattr(initkit, f"{family}_{dist}"), shape, seed + 1, **kw)
+    x_tt = draw_track(getattr(tt, f"{family}_{dist}_"), shape, seed + 2, **kw)
+    check_three(law, ref, x_np, x_tt, f"{family}_{dist} {shape} {kw}", dist == "uniform")
+
+
 XAVIER_GAINS = [1.0, 5.0 / 3.0, 0.25]
 
 
@@ -109,17 +119,7 @@ def test_xavier(dist, shape_id, gain):
     shape = SHAPES[shape_id]
     fan_in, fan_out = torch_fans(shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    if dist == "uniform":
-        law = uniform_law(math.sqrt(3.0) * std)
-        ref_fn, np_fn, tt_fn = torch.nn.init.xavier_uniform_, initkit.xavier_uniform, tt.xavier_uniform_
-    else:
-        law = normal_law(std)
-        ref_fn, np_fn, tt_fn = torch.nn.init.xavier_normal_, initkit.xavier_normal, tt.xavier_normal_
-    s = seed_for("xavier", dist, shape_id, gain)
-    ref = draw_torch(ref_fn, shape, s, gain=gain)
-    x_np = draw_numpy(np_fn, shape, s + 1, gain=gain)
-    x_tt = draw_track(tt_fn, shape, s + 2, gain=gain)
-    check_three(law, ref, x_np, x_tt, f"xavier_{dist} {shape} gain={gain}", dist == "uniform")
+    compare_family("xavier", dist, shape, std, seed_for("xavier", dist, shape_id, gain), gain=gain)
 
 
 # ---------------------------------------------------------------- Kaiming
@@ -149,18 +149,8 @@ def test_kaiming(dist, shape_id, case):
     fan_in, fan_out = torch_fans(shape)
     fan = fan_in if mode == "fan_in" else fan_out
     std = torch.nn.init.calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    kw = dict(a=a, mode=mode, nonlinearity=nonlinearity)
-    if dist == "uniform":
-        law = uniform_law(math.sqrt(3.0) * std)
-        ref_fn, np_fn, tt_fn = torch.nn.init.kaiming_uniform_, initkit.kaiming_uniform, tt.kaiming_uniform_
-    else:
-        law = normal_law(std)
-        ref_fn, np_fn, tt_fn = torch.nn.init.kaiming_normal_, initkit.kaiming_normal, tt.kaiming_normal_
-    s = seed_for("kaiming", dist, shape_id, case)
-    ref = draw_torch(ref_fn, shape, s, **kw)
-    x_np = draw_numpy(np_fn, shape, s + 1, **kw)
-    x_tt = draw_track(tt_fn, shape, s + 2, **kw)
-    check_three(law, ref, x_np, x_tt, f"kaiming_{dist} {shape} {kw}", dist == "uniform")
+    compare_family("kaiming", dist, shape, std, seed_for("kaiming", dist, shape_id, case),
+                   a=a, mode=mode, nonlinearity=nonlinearity)
 
 
 def test_kaiming_positional_arguments():

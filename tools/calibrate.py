@@ -98,18 +98,24 @@ def main(argv=None) -> int:
             for seed in range(args.mistake_seeds if fails else args.correct_seeds)
             if (key, seed) not in done]
     print(f"{len(done)} runs on file, {len(todo)} to go", flush=True)
+    append_records(runs, todo, lambda run: {"entry": run[0], "seed": run[4],
+                                            "failed": failed_aspects(run[1], run[2], run[4], run[3])})
+    return summarise()
+
+
+def append_records(path: Path, todo: list, record, every: int = 50) -> None:
+    """Append ``record(item)`` for each item to the JSON-lines file ``path`` (flushed every
+    ``every`` items, so an interrupted run resumes), with a progress line on stderr."""
     start = time.time()
-    with runs.open("a") as out:
-        for i, (key, target, fn, fixed, seed) in enumerate(todo, 1):
-            failed = failed_aspects(target, fn, seed, fixed)
-            out.write(json.dumps({"entry": key, "seed": seed, "failed": failed}) + "\n")
-            if i % 50 == 0 or i == len(todo):
+    with path.open("a") as out:
+        for i, item in enumerate(todo, 1):
+            out.write(json.dumps(record(item)) + "\n")
+            if i % every == 0 or i == len(todo):
                 out.flush()
                 rate = i / (time.time() - start)
                 print(f"\r{i}/{len(todo)} runs, {rate:.1f}/s, ~{(len(todo) - i) / rate / 60:.0f} min left",
                       end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    return summarise()
 
 
 def summarise() -> int:

@@ -21,7 +21,6 @@ import datetime
 import io
 import json
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -31,6 +30,8 @@ from scipy import stats
 from initkit import checks
 from initkit.checks import _engine
 from initkit.mistakes import reference
+
+from calibrate import append_records  # tools/ is on sys.path when this runs as a script
 
 OUT = Path(__file__).resolve().parent.parent / "calibration"
 RANDOM_CHECKS = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
@@ -53,16 +54,7 @@ def simulate(n_seeds: int, shard: int, shards: int) -> None:
         done = {(r["check"], r["seed"]) for r in map(json.loads, path.read_text().splitlines())}
     todo = [(t, s) for s in range(shard, n_seeds, shards) for t in RANDOM_CHECKS if (t, s) not in done]
     print(f"shard {shard}/{shards}: {len(done)} on file, {len(todo)} to go", flush=True)
-    start = time.time()
-    with path.open("a") as out:
-        for i, (target, seed) in enumerate(todo, 1):
-            out.write(json.dumps({"check": target, "seed": seed, "p": p_values(target, seed)}) + "\n")
-            if i % 100 == 0 or i == len(todo):
-                out.flush()
-                rate = i / (time.time() - start)
-                print(f"\r{i}/{len(todo)}, {rate:.1f}/s, ~{(len(todo) - i) / rate / 60:.0f} min left",
-                      end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    append_records(path, todo, lambda run: {"check": run[0], "seed": run[1], "p": p_values(*run)}, every=100)
 
 
 def summarise() -> int:
