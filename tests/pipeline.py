@@ -65,6 +65,35 @@ class CourseRoot:
         lines = self.solution_source(assignment, grade_id).splitlines()
         return "\n".join(line for line in lines if line.strip() not in markers) + "\n"
 
+    def graded_points(self, assignment: str) -> dict[str, float]:
+        """grade_id → points of every graded test cell in the solution notebooks."""
+        return {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
+                for path in sorted((self.path / "solutions" / assignment).glob("*.ipynb"))
+                for cell in nbformat.read(path, as_version=4).cells
+                if cell.metadata.get("nbgrader", {}).get("grade")}
+
+    def expected_scores(self, assignment: str, answers: dict) -> dict[str, float]:
+        """What a submission must score per graded cell (COURSE.md §7): answers maps an answer
+        cell's grade_id (``03-xavier_uniform``) to ``"solution"`` or a catalogue Entry; cells
+        of unanswered exercises score 0; a mistake zeroes its own aspects' cells and the cells
+        of its ``knock_on`` (later functions of the notebook that call it)."""
+        prefix = assignment.split("-")[0]
+        lost = set()
+        for answer, given in answers.items():
+            if given == "solution":
+                continue
+            lost |= {f"{answer}-{aspect}" for aspect in given.fails}
+            for target, aspects in (given.knock_on or {}).items():
+                lost |= {f"{prefix}-{target}-{aspect}" for aspect in aspects}
+        return {grade_id: 0.0 if grade_id in lost or grade_id.rsplit("-", 1)[0] not in answers else points
+                for grade_id, points in self.graded_points(assignment).items()}
+
+    def submit_entries(self, student: str, assignment: str, answers: dict) -> None:
+        """``submit`` with answers given as ``"solution"`` or catalogue entries (their source)."""
+        self.submit(student, assignment, {
+            answer: self.solution_answer(assignment, answer) if given == "solution" else given.source
+            for answer, given in answers.items()})
+
     def submit(self, student: str, assignment: str, answers: dict[str, str]) -> None:
         """Copy the released notebooks to submitted/<student>/<assignment>/ with the solution
         cells named in ``answers`` (grade_id → source) replaced; the others stay blank."""

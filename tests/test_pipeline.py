@@ -84,3 +84,96 @@ def test_01_solution_runs_without_errors_or_stderr(graded_01):
     assert not [o for o in outputs if o.output_type == "error"]
     assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert [o for o in outputs if o.output_type == "display_data"], "the fan-in plot is missing"
+
+
+# --- 02–04: a simulated class per assignment, expected scores derived from the catalogue ---
+#
+# Each student is {answer cell: "solution" | catalogue key}; unanswered exercises stay blank.
+# Mistakes in independent exercises are combined so an assignment needs few autograde runs.
+
+CLASSES = {
+    # 02 added with its notebook
+    "03-xavier": {
+        "solver": {"03-compute_fans": "solution", "03-xavier_uniform": "solution", "03-xavier_normal": "solution"},
+        "blank": {},
+        "swapped-bound-prettytensor": {"03-compute_fans": "compute_fans/fans_swapped",
+                                       "03-xavier_uniform": "xavier_uniform/std_as_bound",
+                                       "03-xavier_normal": "xavier_normal/xn_prettytensor"},
+        "layout-globalrng-variance": {"03-compute_fans": "compute_fans/keras_layout_ignored",
+                                      "03-xavier_uniform": "xavier_uniform/xu_global_rng",
+                                      "03-xavier_normal": "xavier_normal/xn_variance_as_std"},
+        # the solution's Xavier calls this student's compute_fans: its knock-on cells are lost too
+        "kernel-forgotten": {"03-compute_fans": "compute_fans/receptive_field_ignored",
+                             "03-xavier_uniform": "solution", "03-xavier_normal": "solution"},
+    },
+    "04-kaiming": {
+        "solver": {"04-kaiming_uniform": "solution", "04-kaiming_normal": "solution",
+                   "04-kaiming_uniform_": "solution", "04-HeUniform": "solution"},
+        "blank": {},
+        "fans-uniform-seeded-globalseed": {"04-kaiming_uniform": "kaiming_uniform/ku_fans_swapped",
+                                           "04-kaiming_normal": "kaiming_normal/kn_uniform",
+                                           "04-kaiming_uniform_": "torch:kaiming_uniform/seeds_inside",
+                                           "04-HeUniform": "keras:variance_scaling/HeUniform__seed_ignored"},
+        "unchecked-nogain-swapped-torchlayout": {"04-kaiming_uniform": "kaiming_uniform/ku_mode_unchecked",
+                                                 "04-kaiming_normal": "kaiming_normal/kn_no_gain",
+                                                 "04-kaiming_uniform_": "torch:kaiming_uniform/fans_swapped",
+                                                 "04-HeUniform": "keras:variance_scaling/HeUniform__torch_layout"},
+    },
+}
+
+
+def _entries(student: dict) -> dict:
+    from initkit.mistakes import MISTAKES, load_track
+
+    if any(key.startswith(("torch:", "keras:")) for key in student.values()):
+        load_track("torch"), load_track("keras")
+    return {answer: "solution" if key == "solution" else MISTAKES[key] for answer, key in student.items()}
+
+
+@pytest.fixture(scope="module", params=sorted(CLASSES))
+def graded_class(request, tmp_path_factory):
+    assignment = request.param
+    root = CourseRoot.create(tmp_path_factory.mktemp(assignment), [assignment])
+    students = {name: _entries(spec) for name, spec in CLASSES[assignment].items()}
+    for name, answers in students.items():
+        root.submit_entries(name, assignment, answers)
+    root.autograde(assignment)
+    return root, assignment, students
+
+
+def test_every_student_loses_exactly_the_cells_their_mistakes_list(graded_class):
+    root, assignment, students = graded_class
+    for name, answers in students.items():
+        assert root.cell_scores(name, assignment) == root.expected_scores(assignment, answers), name
+    total = sum(root.graded_points(assignment).values())
+    assert root.grades()[("solver", assignment)] == total
+
+
+def test_the_blank_release_scores_zero_without_hanging(graded_class):
+    root, assignment, students = graded_class
+    if "blank" in students:
+        assert set(root.cell_scores("blank", assignment).values()) == {0.0}
+
+
+def test_graded_cells_never_write_to_stderr_and_the_solution_has_no_errors(graded_class):
+    root, assignment, students = graded_class
+    for name in students:
+        for cell in root.autograded_cells(name, assignment):
+            if cell.metadata.get("nbgrader", {}).get("grade") or name == "solver":
+                streams = [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
+                assert not streams, (name, cell.id, streams)
+    solver_outputs = [o for cell in root.autograded_cells("solver", assignment) for o in cell.outputs]
+    assert not [o for o in solver_outputs if o.output_type == "error"]
+    assert [o for o in solver_outputs if o.output_type == "display_data"], "no plot in the solution"
+
+
+def test_a_failing_cell_names_the_aspect_and_a_passing_one_prints_its_check_line(graded_class):
+    root, assignment, students = graded_class
+    mistaken = [name for name, answers in students.items() if any(a != "solution" for a in answers.values())]
+    if not mistaken:
+        pytest.skip(f"{assignment} has no exercises")
+    cells = [c for c in root.autograded_cells(mistaken[0], assignment) if c.metadata.get("nbgrader", {}).get("grade")]
+    errors = [o for c in cells for o in c.outputs if o.output_type == "error"]
+    passes = [o for c in cells for o in c.outputs if o.output_type == "stream" and "✓" in o.text]
+    assert errors and all(o.ename == "AssertionError" and " — " in o.evalue for o in errors)
+    assert passes

@@ -6,7 +6,9 @@ Each entry is a small function written as a student would write it, registered w
 - ``target``: the exercise it implements (``"xavier_uniform"``);
 - ``fails``: the aspects of ``initkit.checks.check_<target>`` it must fail — empty for a
   correct variant — i.e. the graded cells ``<NN>-<target>-<aspect>`` it loses;
-- ``description``: one line in a student's words.
+- ``description``: one line in a student's words;
+- ``knock_on``: the aspects of *other* exercises it fails when a notebook's later function
+  calls this one (03's Xavier calls the student's ``compute_fans``), ``{target: aspects}``.
 
 ``entry.source`` is the function's source renamed to the target, ready to paste into a
 notebook's solution cell (it uses only ``np`` and ``math``) to build a simulated submission.
@@ -36,6 +38,7 @@ class Entry:
     track: str = "numpy"          # "numpy", "torch" (an in-place fn_) or "keras" (a class)
     fixed: dict | None = None     # a Keras preset's configuration, passed as check(fixed=...)
     hint: str = ""                # diagnosis in a student's words, when the numbers match
+    knock_on: dict | None = None  # {later target: aspects it fails through a call to this one}
 
     @property
     def correct(self) -> bool:
@@ -139,7 +142,7 @@ def _key(track: str, target: str, fn) -> str:
 
 
 def mistake(target: str, fails: tuple, description: str, *, track: str = "numpy",
-            fixed: dict | None = None, hint: str = ""):
+            fixed: dict | None = None, hint: str = "", knock_on: dict | None = None):
     """Register a mistaken implementation of ``target`` that must fail exactly ``fails``."""
     if not fails:
         raise ValueError(f"a mistake must fail at least one aspect; received fails={fails!r}")
@@ -148,7 +151,7 @@ def mistake(target: str, fails: tuple, description: str, *, track: str = "numpy"
 
     def register(fn):
         key = _key(track, target, fn)
-        MISTAKES[key] = Entry(key, target, fn, tuple(fails), description, track, fixed, hint)
+        MISTAKES[key] = Entry(key, target, fn, tuple(fails), description, track, fixed, hint, knock_on)
         return fn
     return register
 

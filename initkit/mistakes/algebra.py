@@ -44,7 +44,8 @@ def fans_swapped(shape, layout="torch"):
     return shape[0] * rf, shape[1] * rf
 
 
-@mistake("compute_fans", ("values", "arguments"), "the receptive field (kernel size) ignored")
+@mistake("compute_fans", ("values", "arguments"), "the receptive field (kernel size) ignored",
+         knock_on={"xavier_uniform": ("arguments",), "xavier_normal": ("arguments",)})
 def receptive_field_ignored(shape, layout="torch"):
     if layout not in ("torch", "keras"):
         raise ValueError(f"unknown layout {layout!r}")

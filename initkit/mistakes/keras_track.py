@@ -225,3 +225,51 @@ class Orthogonal__no_sign_fix(_Orthogonal):
 class Orthogonal__gain_ignored(_Orthogonal):
     def __call__(self, shape, dtype=None):
         return self.matrix(shape, dtype, 1.0)
+
+
+# --- notebook 04's HeUniform, written standalone as the exercise asks ------------------
+
+class _StandaloneHeUniform(keras.initializers.Initializer):
+    """U(±√(6/fan_in)) in Keras layout, with the exercise's __init__ and get_config."""
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+    def limit(self, shape):
+        fan_in, _ = _keras_fans(shape)
+        return math.sqrt(6.0 / max(1.0, fan_in))
+
+    def __call__(self, shape, dtype=None):
+        return keras.random.uniform(shape, -self.limit(shape), self.limit(shape), dtype=dtype, seed=self.seed)
+
+
+@correct("variance_scaling", "notebook 04's standalone HeUniform", track="keras", fixed=PRESETS["HeUniform"])
+class HeUniform__standalone(_StandaloneHeUniform):
+    pass
+
+
+@mistake("variance_scaling", ("interface", "rng"), "seed not passed to keras.random.uniform (draws from Keras' global seed)",
+         track="keras", fixed=PRESETS["HeUniform"])
+class HeUniform__seed_ignored(_StandaloneHeUniform):
+    def __call__(self, shape, dtype=None):
+        return keras.random.uniform(shape, -self.limit(shape), self.limit(shape), dtype=dtype)
+
+
+@mistake("variance_scaling", ("scale", "arguments"),
+         "fans read in PyTorch's layout: fan_in = shape[1]·prod(shape[2:]) of a Keras (…, in, out) kernel",
+         track="keras", fixed=PRESETS["HeUniform"])
+class HeUniform__torch_layout(_StandaloneHeUniform):
+    def limit(self, shape):
+        fan_in = shape[1] * math.prod(shape[2:])
+        return math.sqrt(6.0 / fan_in)
+
+
+@mistake("variance_scaling", ("scale", "arguments"), "limit √(2/fan_in): the std used as the uniform's limit",
+         track="keras", fixed=PRESETS["HeUniform"])
+class HeUniform__std_as_limit(_StandaloneHeUniform):
+    def limit(self, shape):
+        fan_in, _ = _keras_fans(shape)
+        return math.sqrt(2.0 / fan_in)
