@@ -92,7 +92,7 @@ def test_01_solution_runs_without_errors_or_stderr(graded_01):
 # Mistakes in independent exercises are combined so an assignment needs few autograde runs.
 
 CLASSES = {
-    # 02 added with its notebook
+    "02-signal-propagation": {"solver": {}},
     "03-xavier": {
         "solver": {"03-compute_fans": "solution", "03-xavier_uniform": "solution", "03-xavier_normal": "solution"},
         "blank": {},

@@ -63,7 +63,7 @@ def test_keras_variance_scaling_reference_passes_every_aspect(capsys):
 def test_keras_presets_pass_with_their_configuration_fixed(preset, capsys):
     fixed = keras_catalogue.PRESETS[preset]
     checks.check_variance_scaling(from_keras(reference_track("keras", preset)), seed=0, fixed=fixed)
-    assert "errors (0 bad arguments)" in capsys.readouterr().out
+    assert "errors (nothing to reject: every argument is fixed by the preset)" in capsys.readouterr().out
 
 
 def test_a_preset_checked_under_another_presets_configuration_fails():
@@ -163,3 +163,9 @@ def test_no_diagnosis_for_a_correct_track_implementation(key):
     entry = CORRECT[key]
     for aspect in getattr(checks, f"check_{entry.target}").aspects:
         assert diagnose(entry.target, aspect, entry.graded, Context(entry.target, 0, dict(entry.fixed or {}))) == ""
+
+
+def test_a_keras_draw_that_ignores_its_seed_is_told_to_use_the_seed_not_to_fix_get_config():
+    entry = MISTAKES["keras:variance_scaling/HeUniform__seed_ignored"]
+    with pytest.raises(AssertionError, match=r"two HeUniform__seed_ignored\(seed=7\) instances give different values.*seed=self\.seed"):
+        entry.run_check(aspect="interface")

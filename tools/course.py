@@ -455,13 +455,17 @@ def cmd_test(pytest_args: list[str], skip_setup: bool = False) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
-    """Run tools/bench.py in the venv when it exists."""
-    bench = ROOT / "tools" / "bench.py"
-    if not bench.exists():
-        say("bench", "no benchmarks yet")
-        return 0
+    """Run tools/bench.py (the checks) then tools/bench_notebooks.py (execution and autograde
+    per notebook) in the venv; ``bench checks`` or ``bench notebooks [ASSIGNMENT …]`` runs one."""
     setup(args)
-    return run([venv_python(), bench, *extra], env=venv_env(), check=False)
+    part, rest = (extra[0], extra[1:]) if extra[:1] in (["checks"], ["notebooks"]) else (None, extra)
+    status = 0
+    if part in (None, "checks"):
+        status |= run([venv_python(), ROOT / "tools" / "bench.py", *([] if part is None else rest)],
+                      env=venv_env(), check=False)
+    if part in (None, "notebooks"):
+        status |= run([venv_python(), ROOT / "tools" / "bench_notebooks.py", *rest], env=venv_env(), check=False)
+    return status
 
 
 def cmd_setup(args: argparse.Namespace, extra: list[str]) -> int:
@@ -498,7 +502,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="NN-topic", help="assignments to release (default: all)")
     p.add_argument("--check", action="store_true", help="compare a fresh release with course/; exit 1 if different")
     add("test", None, "run the tests: test [--skip-setup] [pytest arguments]")
-    add("bench", cmd_bench, "run tools/bench.py (when present)")
+    add("bench", cmd_bench, "benchmarks: the checks (tools/bench.py), then every notebook's execution and autograde time")
     return top
 
 

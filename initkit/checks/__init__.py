@@ -59,7 +59,9 @@ __all__ = [
 
 def _make_check(name, aspects, fixable=(), layouts=("torch",)):
     def check(fn, *, aspect=None, seed=0, fixed=None):
-        run_check(name, aspects, fn, aspect, seed, fixed, fixable, layouts)
+        failure = run_check(name, aspects, fn, aspect, seed, fixed, fixable, layouts)
+        if failure:
+            raise AssertionError(failure)
 
     first = next(iter(aspects))
     check.__name__ = f"check_{name}"

@@ -72,11 +72,11 @@ class Context:
 
 #: How each track names its source of randomness, and an example of drawing from it.
 RNG_WORDS = {
-    "numpy": ("`rng`", "rng.uniform(-a, a, size=shape)",
+    "numpy": ("`rng`", "rng.uniform(-bound, bound, size=shape)",
               "with rng=None use a fresh np.random.default_rng()"),
-    "torch": ("`generator`", "tensor.uniform_(-a, a, generator=generator)",
+    "torch": ("`generator`", "tensor.uniform_(-bound, bound, generator=generator)",
               "with generator=None draw from torch's default generator"),
-    "keras": ("the `seed` given to __init__", "keras.random.uniform(shape, -a, a, seed=self.seed)",
+    "keras": ("the `seed` given to __init__", "keras.random.uniform(shape, -limit, limit, seed=self.seed)",
               "with seed=None every instance must get a fresh seed, as keras.initializers do"),
 }
 
@@ -203,8 +203,10 @@ def ratio(observed: float, expected: float) -> str:
 
 
 def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
-              fixable: tuple = (), layouts: tuple = ("torch",)) -> None:
-    """Run one aspect (or all, in order) and print a ✓ line per aspect passed.
+              fixable: tuple = (), layouts: tuple = ("torch",)) -> str | None:
+    """Run one aspect (or all, in order), print a ✓ line per aspect passed and return the
+    failure message, or None; the check raises it (so the student's traceback ends in one
+    short frame of ours).
 
     Student code runs with its output captured (nothing reaches the cell) and under a
     watchdog (``_guard.CHECK_BUDGET_S``); ``fixed`` arguments are never passed to ``fn`` —
@@ -264,8 +266,7 @@ def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
                            "Python loops over elements (draw whole arrays at once).")
     for asp, summary in passed:
         print(f"✓ {name}: {asp}" + (f" ({summary})" if summary else ""))
-    if failure:
-        raise AssertionError(failure + noise.summary())
+    return failure + noise.summary() if failure else None
 
 
 def _diagnosis_or_nothing(name: str, aspect: str, fn, ctx: Context) -> str:

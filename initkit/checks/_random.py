@@ -206,6 +206,8 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         applicable = [(kw, why) for kw, why in spec.error_cases if not set(kw) & set(ctx.fixed)]
         for kwargs, why in applicable:
             expect_value_error(fn, spec.name, why, spec.interface_shapes[0], rng=np.random.default_rng(0), **kwargs)
+        if not applicable:
+            return "nothing to reject: every argument is fixed by the preset"
         return f"{len(applicable)} bad arguments"
 
     def rng_aspect(fn, ctx: Context) -> str:

@@ -1,0 +1,141 @@
+"""A simulated class graded by real nbgrader, in a temporary course root (COURSE.md §7).
+
+    root = CourseRoot.create(tmp_path, ["00-setup"])   # generate_assignment from solutions/
+    root.submit("alice", "00-setup", answers={"00-sample_variance": "def sample_variance(x): ..."})
+    root.autograde("00-setup")
+    root.grades()  # {("alice", "00-setup"): score, ...} from nbgrader export's grades.csv
+
+A submission is the released student notebook with the source of chosen solution cells
+(keyed by grade_id) replaced — the solution itself, a blank, or a catalogued mistake's
+``entry.source`` — so it loses exactly the points of the cells those answers fail.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CourseRoot:
+    path: Path
+
+    @classmethod
+    def create(cls, tmp_path: Path, assignments: list[str]) -> CourseRoot:
+        root = tmp_path / "course-root"
+        (root / "solutions").mkdir(parents=True)
+        shutil.copy(REPO / "nbgrader_config.py", root)
+        for name in assignments:
+            shutil.copytree(REPO / "solutions" / name, root / "solutions" / name)
+        course = cls(root)
+        for name in assignments:
+            course.nbgrader("generate_assignment", name, "--force")
+        return course
+
+    def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.path, env=env,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise AssertionError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        return done
+
+    def released(self, assignment: str) -> list[Path]:
+        return sorted((self.path / "course" / assignment).glob("*.ipynb"))
+
+    def solution_source(self, assignment: str, grade_id: str) -> str:
+        for path in sorted((self.path / "solutions" / assignment).glob("*.ipynb")):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+                    return cell.source
+        raise KeyError(f"no cell {grade_id!r} in solutions/{assignment}")
+
+    def solution_answer(self, assignment: str, grade_id: str) -> str:
+        """The instructor's solution cell as a student would submit it (markers removed)."""
+        markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+        lines = self.solution_source(assignment, grade_id).splitlines()
+        return "\n".join(line for line in lines if line.strip() not in markers) + "\n"
+
+    def answer_ids(self, assignment: str) -> list[str]:
+        """grade_ids of the solution (answer) cells, in notebook order."""
+        return [cell.metadata["nbgrader"]["grade_id"]
+                for path in sorted((self.path / "solutions" / assignment).glob("*.ipynb"))
+                for cell in nbformat.read(path, as_version=4).cells
+                if cell.metadata.get("nbgrader", {}).get("solution")]
+
+    def graded_points(self, assignment: str) -> dict[str, float]:
+        """grade_id → points of every graded test cell in the solution notebooks."""
+        return {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
+                for path in sorted((self.path / "solutions" / assignment).glob("*.ipynb"))
+                for cell in nbformat.read(path, as_version=4).cells
+                if cell.metadata.get("nbgrader", {}).get("grade")}
+
+    def expected_scores(self, assignment: str, answers: dict) -> dict[str, float]:
+        """What a submission must score per graded cell (COURSE.md §7): answers maps an answer
+        cell's grade_id (``03-xavier_uniform``) to ``"solution"`` or a catalogue Entry; cells
+        of unanswered exercises score 0; a mistake zeroes its own aspects' cells and the cells
+        of its ``knock_on`` (later functions of the notebook that call it)."""
+        prefix = assignment.split("-")[0]
+        lost = set()
+        for answer, given in answers.items():
+            if given == "solution":
+                continue
+            lost |= {f"{answer}-{aspect}" for aspect in given.fails}
+            for target, aspects in (given.knock_on or {}).items():
+                lost |= {f"{prefix}-{target}-{aspect}" for aspect in aspects}
+        return {grade_id: 0.0 if grade_id in lost or grade_id.rsplit("-", 1)[0] not in answers else points
+                for grade_id, points in self.graded_points(assignment).items()}
+
+    def submit_entries(self, student: str, assignment: str, answers: dict) -> None:
+        """``submit`` with answers given as ``"solution"`` or catalogue entries (their source)."""
+        self.submit(student, assignment, {
+            answer: self.solution_answer(assignment, answer) if given == "solution" else given.source
+            for answer, given in answers.items()})
+
+    def submit(self, student: str, assignment: str, answers: dict[str, str]) -> None:
+        """Copy the released notebooks to submitted/<student>/<assignment>/ with the solution
+        cells named in ``answers`` (grade_id → source) replaced; the others stay blank."""
+        target = self.path / "submitted" / student / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        unused = set(answers)
+        for path in self.released(assignment):
+            nb = nbformat.read(path, as_version=4)
+            for cell in nb.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id in answers:
+                    cell.source = answers[grade_id]
+                    unused.discard(grade_id)
+            nbformat.write(nb, target / path.name)
+        if unused:
+            raise KeyError(f"no solution cells {sorted(unused)} in course/{assignment}")
+
+    def autograde(self, assignment: str) -> None:
+        self.nbgrader("autograde", assignment, "--force")
+
+    def grades(self) -> dict[tuple[str, str], float]:
+        self.nbgrader("export", "--to", str(self.path / "grades.csv"))
+        with open(self.path / "grades.csv", newline="") as f:
+            return {(row["student_id"], row["assignment"]): float(row["score"]) for row in csv.DictReader(f)}
+
+    def autograded_cells(self, student: str, assignment: str) -> list:
+        """The code cells of a student's autograded notebooks, with their outputs."""
+        folder = self.path / "autograded" / student / assignment
+        return [cell for path in sorted(folder.glob("*.ipynb"))
+                for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+
+    def cell_scores(self, student: str, assignment: str) -> dict[str, float]:
+        """grade_id → points awarded, read from the autograded notebooks' gradebook."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.path / 'gradebook.db'}") as gb:
+            submission = gb.find_submission(assignment, student)
+            return {grade.name: grade.score for nb in submission.notebooks for grade in nb.grades}
