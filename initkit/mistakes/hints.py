@@ -31,8 +31,13 @@ HINTS = {
         "mode='fan_out' must use fan_out (it preserves the gradients' variance in the backward pass)",
     "kaiming_uniform/ku_fans_swapped":
         "torch weights are (out, in, *kernel): fan_in = shape[1]·kernel, fan_out = shape[0]·kernel",
+    "kaiming_uniform/ku_std_as_bound":
+        "U(−b, b) has std b/√3, so the bound is √3 times the std: b = √3·gain/√fan "
+        "(yours is 1/√3 ≈ 0.577 of the target)",
     "kaiming_uniform/ku_slope_ignored":
         "the leaky slope a changes the gain: √(2/(1+a²)) — a=1 is linear (gain 1)",
+    "kaiming_normal/kn_fans_swapped":
+        "torch weights are (out, in, *kernel): fan_in = shape[1]·kernel, fan_out = shape[0]·kernel",
     "kaiming_normal/kn_no_gain": "std = gain/√fan — the gain (√2 for ReLU) is missing",
     "kaiming_normal/kn_sqrt3":
         "√3·gain/√fan is the *uniform* bound; the normal's std is gain/√fan",

@@ -184,6 +184,12 @@ def ku_fans_swapped(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=
     return _rng(rng).uniform(-bound, bound, size=shape)
 
 
+@mistake("kaiming_uniform", ("scale", "arguments"), "the std gain/√fan used as the uniform's bound (√3 left out)")
+def ku_std_as_bound(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    bound = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    return _rng(rng).uniform(-bound, bound, size=shape)
+
+
 @mistake("kaiming_uniform", ("arguments",), "leaky slope ignored (always √2)")
 def ku_slope_ignored(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     g = math.sqrt(2.0) if nonlinearity == "leaky_relu" else _gain(nonlinearity, a)
@@ -209,6 +215,12 @@ def kn_float32(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None)
 def kn_sqrt3(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     std = math.sqrt(3.0) * _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
     return _rng(rng).normal(0.0, std, size=shape)
+
+
+@mistake("kaiming_normal", ("scale", "arguments"), "fan_in and fan_out swapped")
+def kn_fans_swapped(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    other = {"fan_in": "fan_out", "fan_out": "fan_in"}.get(mode, mode)
+    return _rng(rng).normal(0.0, _gain(nonlinearity, a) / math.sqrt(_fan(shape, other)), size=shape)
 
 
 @mistake("kaiming_normal", ("scale", "arguments"), "the gain left out: std = 1/√fan")
