@@ -169,3 +169,16 @@ def test_a_keras_draw_that_ignores_its_seed_is_told_to_use_the_seed_not_to_fix_g
     entry = MISTAKES["keras:variance_scaling/HeUniform__seed_ignored"]
     with pytest.raises(AssertionError, match=r"two HeUniform__seed_ignored\(seed=7\) instances give different values.*seed=self\.seed"):
         entry.run_check(aspect="interface")
+
+
+def test_verdicts_name_the_students_framework_function(capsys):
+    checks.check_kaiming_uniform(from_torch(reference_track("torch", "kaiming_uniform_")), aspect="interface")
+    checks.check_variance_scaling(from_keras(reference_track("keras", "HeUniform")), aspect="interface",
+                                  fixed=keras_catalogue.PRESETS["HeUniform"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("✓ kaiming_uniform_: interface") and lines[1].startswith("✓ HeUniform (variance_scaling): interface")
+    entry = MISTAKES["torch:kaiming_uniform/fans_swapped"]
+    namespace = {}
+    exec("import math\nimport torch\n" + entry.source, namespace)  # as pasted into the notebook
+    with pytest.raises(AssertionError, match=r"^kaiming_uniform_ — scale: "):
+        checks.check_kaiming_uniform(from_torch(namespace["kaiming_uniform_"]), aspect="scale")

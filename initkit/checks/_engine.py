@@ -245,6 +245,7 @@ def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
             "(without calling torch.nn.init, keras.initializers or initkit)."
         )
     ctx = Context(name, int(seed), fixed)
+    label = _label(name, fn)
     passed, failure = [], None
     with _guard.captured_output() as noise:
         try:
@@ -253,20 +254,31 @@ def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
                     for asp in chosen:
                         passed.append((asp, aspects[asp](fn, ctx)))
                 except NotImplementedYet as exc:
-                    failure = f"{name} — {chosen[len(passed)]}: {exc}"
+                    failure = f"{label} — {chosen[len(passed)]}: {exc}"
                 except CheckFailed as exc:
-                    failure = f"{name} — {chosen[len(passed)]}: {exc}"
+                    failure = f"{label} — {chosen[len(passed)]}: {exc}"
                     failure += _diagnosis_or_nothing(name, chosen[len(passed)], fn, ctx)
         except KeyboardInterrupt:
             if not watchdog.fired:
                 raise
             if failure is None:  # (a timeout while diagnosing keeps the verdict already reached)
-                failure = (f"{name} — {chosen[len(passed)]}: your function took over "
+                failure = (f"{label} — {chosen[len(passed)]}: your function took over "
                            f"{watchdog.seconds:.0f} s, so the check stopped it — vectorise: avoid "
                            "Python loops over elements (draw whole arrays at once).")
     for asp, summary in passed:
-        print(f"✓ {name}: {asp}" + (f" ({summary})" if summary else ""))
+        print(f"✓ {label}: {asp}" + (f" ({summary})" if summary else ""))
     return failure + noise.summary() if failure else None
+
+
+def _label(name: str, fn) -> str:
+    """How verdicts name the function: the check's own name for the NumPy track, the student's
+    name for a framework track (``kaiming_uniform_``; ``HeUniform (variance_scaling)``)."""
+    track, student = getattr(fn, "track", "numpy"), getattr(fn, "__name__", name)
+    if track == "torch":
+        return student
+    if track == "keras":
+        return f"{student} ({name})"
+    return name
 
 
 def _diagnosis_or_nothing(name: str, aspect: str, fn, ctx: Context) -> str:
