@@ -3,29 +3,16 @@ the catalogue pass every aspect; every catalogued mistake fails exactly its list
 a blank exercise fails every aspect with "not implemented yet". This is the smoke version of
 the calibration (a few seeds); tools/calibrate.py runs the full one."""
 
-import contextlib
-import io
-
 import numpy as np
 import pytest
 
 import initkit
 from initkit import checks
 from initkit.mistakes import CORRECT, MISTAKES, reference
+from verdicts import failing_aspects
 
 SMOKE_SEEDS = (0, 1)
 TARGETS = list(checks.TARGETS)
-
-
-def failing_aspects(check, fn, seed):
-    failed = {}
-    for aspect in check.aspects:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                check(fn, aspect=aspect, seed=seed)
-        except AssertionError as err:
-            failed[aspect] = str(err)
-    return failed
 
 
 @pytest.mark.parametrize("target", TARGETS)

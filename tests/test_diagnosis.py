@@ -1,27 +1,19 @@
 """Diagnosis: a failing check names the catalogued mistake the student's numbers match,
 in a student's words — and never names one for a correct implementation."""
 
-import contextlib
-import io
-
 import pytest
 
 from initkit import checks
 from initkit.checks._diagnosis import diagnose
 from initkit.checks._engine import Context
 from initkit.mistakes import CORRECT, MISTAKES, reference
+from verdicts import entry_failures
 
 
 def first_failure(entry, seed=0) -> str:
-    for aspect in getattr(checks, f"check_{entry.target}").aspects:
-        if aspect not in entry.fails:
-            continue
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                entry.run_check(aspect=aspect, seed=seed)
-        except AssertionError as err:
-            return str(err)
-    raise AssertionError(f"{entry.key} failed none of {entry.fails}")
+    failed = entry_failures(entry, seed, only=entry.fails, first=True)
+    assert failed, f"{entry.key} failed none of {entry.fails}"
+    return next(iter(failed.values()))
 
 
 # The commonest mistakes and the message a student sees (regex on the diagnosis part).

@@ -2,14 +2,13 @@
 row graded with every argument, the references pass, the track catalogues fail exactly
 their listed aspects, and the framework's own functions are refused."""
 
-import contextlib
-import io
 
 import pytest
 
 from initkit import checks
 from initkit.checks import from_keras, from_torch
 from initkit.mistakes import CORRECT, MISTAKES, reference_track
+from verdicts import entry_failures
 
 torch = pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
@@ -31,19 +30,8 @@ _FAILURES: dict = {}
 def failing_aspects(entry, seed):
     """{aspect: message} of every aspect ``entry`` fails at ``seed`` (cached: several tests ask)."""
     if (entry.key, seed) not in _FAILURES:
-        _FAILURES[entry.key, seed] = _failing_aspects(entry, seed)
+        _FAILURES[entry.key, seed] = entry_failures(entry, seed)
     return _FAILURES[entry.key, seed]
-
-
-def _failing_aspects(entry, seed):
-    failed = {}
-    for aspect in getattr(checks, f"check_{entry.target}").aspects:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                entry.run_check(aspect=aspect, seed=seed)
-        except AssertionError as err:
-            failed[aspect] = str(err)
-    return failed
 
 
 @pytest.mark.parametrize("target, name", TORCH_ROWS)

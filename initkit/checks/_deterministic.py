@@ -80,10 +80,17 @@ def _fans_call(fn, shape, **kwargs):
 def _compare_fans(fn, shape, **kwargs):
     observed, expected = _fans_call(fn, shape, **kwargs), compute_fans(shape, **kwargs)
     if observed != expected:
-        hint = " — fan_in and fan_out swapped?" if observed == expected[::-1] else ""
+        keras_answer = compute_fans(shape, layout="keras") if "layout" not in kwargs else None
+        if observed == expected[::-1]:
+            hint = (" — fan_in and fan_out swapped, or is your default layout not 'torch'?"
+                    if observed == keras_answer else " — fan_in and fan_out swapped?")
+        elif observed == keras_answer:
+            hint = " — that is the Keras-layout answer: make layout='torch' the default."
+        else:
+            hint = "."
         raise CheckFailed(
             f"{describe_call('compute_fans', (shape,), kwargs)} returned {observed}; "
-            f"expected {expected}{hint}."
+            f"expected {expected}{hint}"
         )
 
 

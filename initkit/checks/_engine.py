@@ -79,10 +79,20 @@ RNG_WORDS = {
     "keras": ("the `seed` given to __init__", "keras.random.uniform(shape, -limit, limit, seed=self.seed)",
               "with seed=None every instance must get a fresh seed, as keras.initializers do"),
 }
+NORMAL_EXAMPLES = {
+    "numpy": "rng.normal(0.0, std, size=shape)",
+    "torch": "tensor.normal_(0.0, std, generator=generator)",
+    "keras": "keras.random.normal(shape, 0.0, std, seed=self.seed)",
+}
 
 
-def rng_words(fn) -> tuple[str, str, str]:
-    return RNG_WORDS[getattr(fn, "track", "numpy")]
+def rng_words(fn, name: str = "") -> tuple[str, str, str]:
+    """(source of randomness, an example draw — a normal one for normal laws —, rng=None rule)."""
+    track = getattr(fn, "track", "numpy")
+    source, example, when_none = RNG_WORDS[track]
+    if "normal" in name or name == "orthogonal":
+        example = NORMAL_EXAMPLES[track]
+    return source, example, when_none
 
 
 def describe_for(fn, name: str, args: tuple, kwargs: dict) -> str:

@@ -72,6 +72,22 @@ def keras_layout_ignored(shape, layout="torch"):
     return shape[1] * rf, shape[0] * rf
 
 
+@mistake("compute_fans", ("values", "errors"), "the default layout is 'keras' instead of 'torch'",
+         knock_on={"xavier_uniform": ("arguments",), "xavier_normal": ("arguments",)})
+def keras_default(shape, layout="keras"):
+    if layout == "torch":
+        if len(shape) < 2:
+            raise ValueError(f"torch layout needs at least 2 dimensions; received {shape!r}")
+        rf = math.prod(shape[2:])
+        return shape[1] * rf, shape[0] * rf
+    if layout == "keras":
+        if len(shape) < 2:
+            return (1, 1) if len(shape) == 0 else (shape[0], shape[0])
+        rf = math.prod(shape[:-2])
+        return shape[-2] * rf, shape[-1] * rf
+    raise ValueError(f"layout must be 'torch' or 'keras'; received {layout!r}")
+
+
 @mistake("compute_fans", ("errors",), "no error for 1-D shapes in torch layout")
 def no_error_for_vectors(shape, layout="torch"):
     if layout not in ("torch", "keras"):

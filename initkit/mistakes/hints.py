@@ -22,6 +22,24 @@ HINTS = {
     "xavier_normal/xn_avg_not_halved":
         "your variance is 1/(fan_in+fan_out), half Glorot's 2/(fan_in+fan_out) — the average "
         "of the fans is (fan_in+fan_out)/2",
+    "xavier_normal/xn_truncated":
+        "your values stop near ±2σ and their std is about 0.88 of the target: a truncated normal "
+        "— torch's xavier_normal_ draws an ordinary normal (Keras' GlorotNormal is the truncated one)",
+    "xavier_normal/xn_uniform":
+        "your values have a uniform's shape (kurtosis 1.8) where a normal has 3 — did you call "
+        "rng.uniform instead of rng.normal?",
+    "xavier_normal/xn_gain_under_root":
+        "the gain multiplies the std outside the square root: σ = gain·√(2/(fan_in+fan_out)), "
+        "not √(2·gain/(…))",
+    "xavier_normal/xn_no_receptive_field":
+        "on a conv kernel (out, in, kh, kw) the fans include the kernel: fan_in = in·kh·kw, "
+        "fan_out = out·kh·kw — did you take shape[1] and shape[0] alone?",
+    "xavier_uniform/xu_keras_layout":
+        "xavier_* takes PyTorch's layout (out, in, *kernel): call compute_fans(shape) with its "
+        "default layout — layout='keras' reads a conv kernel's channels as its kernel size",
+    "compute_fans/keras_default":
+        "your default layout behaves like 'keras': the signature is "
+        "compute_fans(shape, layout=\"torch\"), PyTorch's (out, in, *kernel)",
     "xavier_normal/xn_variance_as_std":
         "rng.normal(loc, scale) takes the std as scale, not the variance — pass √var",
     "kaiming_uniform/ku_gain_two":

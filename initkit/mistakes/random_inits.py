@@ -53,6 +53,14 @@ def xu_no_receptive_field(shape, gain=1.0, rng=None):
     return _rng(rng).uniform(-a, a, size=shape)
 
 
+@mistake("xavier_uniform", ("arguments",), "fans computed in Keras' layout from a PyTorch-layout shape")
+def xu_keras_layout(shape, gain=1.0, rng=None):
+    receptive_field = math.prod(shape[:-2])
+    fan_in, fan_out = shape[-2] * receptive_field, shape[-1] * receptive_field
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _rng(rng).uniform(-a, a, size=shape)
+
+
 @mistake("xavier_uniform", ("arguments",), "gain ignored")
 def xu_gain_ignored(shape, gain=1.0, rng=None):
     fan_in, fan_out = _fans(shape)
@@ -108,6 +116,38 @@ def xu_fixed_seed(shape, gain=1.0, rng=None):
 def xn_standard(shape, gain=1.0, rng=None):
     fan_in, fan_out = _fans(shape)
     return gain * math.sqrt(2.0 / (fan_in + fan_out)) * _rng(rng).standard_normal(shape)
+
+
+@mistake("xavier_normal", ("scale", "distribution", "arguments"),
+         "a normal truncated at ±2σ (Keras' law without its correction) where torch's is untruncated")
+def xn_truncated(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    rng = _rng(rng)
+    x = rng.normal(0.0, std, size=shape)
+    bad = np.abs(x) > 2 * std
+    while bad.any():
+        x[bad] = rng.normal(0.0, std, size=int(bad.sum()))
+        bad = np.abs(x) > 2 * std
+    return x
+
+
+@mistake("xavier_normal", ("distribution",), "uniform values with the right std instead of a normal")
+def xn_uniform(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _rng(rng).uniform(-a, a, size=shape)
+
+
+@mistake("xavier_normal", ("arguments",), "gain under the square root")
+def xn_gain_under_root(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    return _rng(rng).normal(0.0, math.sqrt(2.0 * gain / (fan_in + fan_out)), size=shape)
+
+
+@mistake("xavier_normal", ("arguments",), "kernel size ignored: fans from shape[1] and shape[0] alone")
+def xn_no_receptive_field(shape, gain=1.0, rng=None):
+    return _rng(rng).normal(0.0, gain * math.sqrt(2.0 / (shape[0] + shape[1])), size=shape)
 
 
 @mistake("xavier_normal", ("scale", "arguments"), "fan_avg not halved: σ = √(1/(fan_in+fan_out))")
