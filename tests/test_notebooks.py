@@ -15,13 +15,13 @@ import pytest
 
 from initkit import checks
 from initkit.mistakes import MISTAKES
+from pipeline import without_solution_markers
 from verdicts import failing_aspects
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 GRADED_BY_CHECKS = [p for p in SOLUTIONS if not p.parent.name.startswith("00-")]  # 00: plain asserts, a warm-up
 CHECK_CALL = re.compile(r"(check_\w+)\((.*)\)$")
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
 def nbgrader(cell) -> dict:
@@ -30,8 +30,7 @@ def nbgrader(cell) -> dict:
 
 def answer_cells(nb) -> dict[str, str]:
     """grade_id → solution source (markers removed), in notebook order."""
-    return {nbgrader(c)["grade_id"]: "\n".join(l for l in c.source.splitlines() if l.strip() not in MARKERS)
-            for c in nb.cells if nbgrader(c).get("solution")}
+    return {nbgrader(c)["grade_id"]: without_solution_markers(c.source) for c in nb.cells if nbgrader(c).get("solution")}
 
 
 def graded_cells(nb) -> dict:

@@ -25,6 +25,14 @@ import nbformat
 REPO = Path(__file__).resolve().parent.parent
 
 
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def without_solution_markers(source: str) -> str:
+    """A solution cell's code without nbgrader's BEGIN/END SOLUTION lines."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+
+
 @dataclass
 class CourseRoot:
     path: Path
@@ -52,32 +60,27 @@ class CourseRoot:
     def released(self, assignment: str) -> list[Path]:
         return sorted((self.path / "course" / assignment).glob("*.ipynb"))
 
-    def solution_source(self, assignment: str, grade_id: str) -> str:
-        for path in sorted((self.path / "solutions" / assignment).glob("*.ipynb")):
-            for cell in nbformat.read(path, as_version=4).cells:
-                if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-                    return cell.source
-        raise KeyError(f"no cell {grade_id!r} in solutions/{assignment}")
+    def solution_cells(self, assignment: str) -> list:
+        """The cells of the assignment's solution notebooks, in order."""
+        return [cell for path in sorted((self.path / "solutions" / assignment).glob("*.ipynb"))
+                for cell in nbformat.read(path, as_version=4).cells]
 
     def solution_answer(self, assignment: str, grade_id: str) -> str:
         """The instructor's solution cell as a student would submit it (markers removed)."""
-        markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-        lines = self.solution_source(assignment, grade_id).splitlines()
-        return "\n".join(line for line in lines if line.strip() not in markers) + "\n"
+        for cell in self.solution_cells(assignment):
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+                return without_solution_markers(cell.source) + "\n"
+        raise KeyError(f"no cell {grade_id!r} in solutions/{assignment}")
 
     def answer_ids(self, assignment: str) -> list[str]:
         """grade_ids of the solution (answer) cells, in notebook order."""
-        return [cell.metadata["nbgrader"]["grade_id"]
-                for path in sorted((self.path / "solutions" / assignment).glob("*.ipynb"))
-                for cell in nbformat.read(path, as_version=4).cells
+        return [cell.metadata["nbgrader"]["grade_id"] for cell in self.solution_cells(assignment)
                 if cell.metadata.get("nbgrader", {}).get("solution")]
 
     def graded_points(self, assignment: str) -> dict[str, float]:
         """grade_id → points of every graded test cell in the solution notebooks."""
         return {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
-                for path in sorted((self.path / "solutions" / assignment).glob("*.ipynb"))
-                for cell in nbformat.read(path, as_version=4).cells
-                if cell.metadata.get("nbgrader", {}).get("grade")}
+                for cell in self.solution_cells(assignment) if cell.metadata.get("nbgrader", {}).get("grade")}
 
     def expected_scores(self, assignment: str, answers: dict) -> dict[str, float]:
         """What a submission must score per graded cell (COURSE.md §7): answers maps an answer
