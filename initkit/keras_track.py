@@ -30,6 +30,7 @@ __all__ = [
     "HeNormal",
     "LecunNormal",
     "Orthogonal",
+    "init_weights_keras",
 ]
 
 
@@ -166,3 +167,35 @@ class Orthogonal(_SeededInitializer):
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain}
+
+
+def init_weights_keras(model, seed):
+    r"""Apply seed 001's policy to every layer of a built Keras ``model``, in place (notebook 08):
+
+    - ``Dense``: ``GlorotNormal`` kernel (truncated normal of variance :math:`2/(\text{fan\_in}+\text{fan\_out})`); bias 0;
+    - ``Conv2D``: ``VarianceScaling(2.0, "fan_out", "truncated_normal")`` kernel; bias 0 when present;
+    - ``BatchNormalization``: gamma 1, beta 0.
+
+    Layer ``i`` draws with seed ``seed + i``: the same ``seed`` repeats the weights, and two
+    layers of the same shape still differ.
+
+    Example:
+        >>> net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> init_weights_keras(net, seed=0)
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int; received {seed!r}")
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, keras.layers.Dense):
+            kernel = GlorotNormal(seed=seed + i)
+        elif isinstance(layer, keras.layers.Conv2D):
+            kernel = VarianceScaling(2.0, "fan_out", "truncated_normal", seed=seed + i)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            layer.gamma.assign(keras.ops.ones(layer.gamma.shape))
+            layer.beta.assign(keras.ops.zeros(layer.beta.shape))
+            continue
+        else:
+            continue
+        layer.kernel.assign(kernel(layer.kernel.shape))
+        if layer.bias is not None:
+            layer.bias.assign(keras.ops.zeros(layer.bias.shape))

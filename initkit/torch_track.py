@@ -29,6 +29,7 @@ __all__ = [
     "orthogonal_",
     "default_init_",
     "reset_parameters_",
+    "init_weights_torch",
 ]
 
 
@@ -196,3 +197,36 @@ def reset_parameters_(module, generator=None):
         )
     default_init_(module.weight, module.bias, generator)
     return module
+
+
+def init_weights_torch(model):
+    r"""Apply seed 001's policy to every submodule of ``model``, in place (notebook 08):
+
+    - ``nn.Linear``: Xavier normal weight, :math:`\sigma^2 = 2/(\text{fan\_in}+\text{fan\_out})`; bias 0;
+    - ``nn.Conv2d``: He normal weight in mode fan_out, :math:`\sigma^2 = 2/\text{fan\_out}`,
+      fan_out = out_channels·k_h·k_w; bias 0 when present;
+    - ``nn.BatchNorm1d/2d``: weight 1, bias 0.
+
+    Draws from torch's global generator (untruncated normals, as ``torch.nn.init``).
+    ``model.modules()`` recurses into nested containers; ``model.children()`` would not.
+
+    Example:
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8))
+        >>> init_weights_torch(net)
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module; received {type(model).__name__}")
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.Linear):
+                fan_in, fan_out = compute_fans(tuple(m.weight.shape))
+                m.weight.normal_(0.0, math.sqrt(2.0 / (fan_in + fan_out)))
+            elif isinstance(m, torch.nn.Conv2d):
+                _, fan_out = compute_fans(tuple(m.weight.shape))
+                m.weight.normal_(0.0, math.sqrt(2.0 / fan_out))
+            elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                m.weight.fill_(1.0)
+            else:
+                continue
+            if m.bias is not None:
+                m.bias.zero_()

@@ -37,6 +37,7 @@ from . import _deterministic
 from . import _initializers as _specs
 from ._adapters import from_keras, from_torch
 from ._engine import run_check
+from ._init_weights import INIT_WEIGHTS_KERAS, INIT_WEIGHTS_TORCH
 from ._orthogonal import ORTHOGONAL
 from ._random import random_aspects
 
@@ -54,6 +55,8 @@ __all__ = [
     "check_variance_scaling",
     "check_orthogonal",
     "check_batch_norm",
+    "check_init_weights_torch",
+    "check_init_weights_keras",
 ]
 
 
@@ -95,6 +98,11 @@ check_truncated_normal = _make_random_check(_specs.TRUNCATED_NORMAL)
 check_variance_scaling = _make_random_check(_specs.VARIANCE_SCALING)
 check_orthogonal = _make_check("orthogonal", ORTHOGONAL, layouts=("torch", "keras"))
 check_batch_norm = _make_check("batch_norm", _deterministic.BATCH_NORM)
+check_init_weights_torch = _make_check("init_weights_torch", INIT_WEIGHTS_TORCH)
+check_init_weights_keras = _make_check("init_weights_keras", INIT_WEIGHTS_KERAS)
 
-#: The exercises these checks grade, in curriculum order.
-TARGETS = tuple(name.removeprefix("check_") for name in __all__ if name.startswith("check_"))
+#: Whole-model exercises (notebook 08): the function takes a model, not a shape.
+MODEL_TARGETS = ("init_weights_torch", "init_weights_keras")
+#: The NumPy-track exercises these checks grade, in curriculum order (initkit has each one).
+TARGETS = tuple(name.removeprefix("check_") for name in __all__
+                if name.startswith("check_") and name.removeprefix("check_") not in MODEL_TARGETS)

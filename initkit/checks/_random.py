@@ -76,10 +76,13 @@ def _float_slack(x: np.ndarray, bound: float) -> float:
     return float(np.spacing(np.asarray(abs(bound), dtype=x.dtype))) * 2
 
 
-def assert_scale(spec: RandomSpec, case: Case, x: np.ndarray, law: Law, alpha: float, tag: str) -> None:
-    """Support (exact), reaching the support edges, mean and second moment about the target
-    mean — α split over the three random sub-tests. ``tag`` labels them for calibration."""
-    where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
+def assert_scale(spec: RandomSpec | None, case: Case | None, x: np.ndarray, law: Law, alpha: float, tag: str,
+                 *, where: str = "", edges: bool = True) -> None:
+    """Support (exact), reaching the support edges (unless ``edges`` is False: the whole-model
+    checks leave that to their distribution aspect), mean and second moment about the target
+    mean — α split over the three random sub-tests. ``tag`` labels them for calibration;
+    ``where`` names the values in messages (default: the case's shape and arguments)."""
+    where = where or f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
     n, a3 = x.size, alpha / 3
     if _engine.recording():
         _record_scale_p_values(tag, x, law)
@@ -111,7 +114,7 @@ def assert_scale(spec: RandomSpec, case: Case, x: np.ndarray, law: Law, alpha: f
             f"{ratio(math.sqrt(m2), law.std)} (target {law}; a correct function lands within "
             f"[{fmt(math.sqrt(m2_lo))}, {fmt(math.sqrt(m2_hi))}] over {n} samples)."
         )
-    if law.bounded:
+    if law.bounded and edges:
         q_lo, q_hi = _stats.top_quantile(law, n, a3)
         if lo > q_lo or hi < q_hi:
             raise CheckFailed(
@@ -136,6 +139,32 @@ def _record_ks_p_values(tag: str, x: np.ndarray, law: Law, d_estimated: float) -
     d_true, bound = _stats.true_ks_distance(law, x)
     _engine.record(f"{tag}/ks-true-standardisation", _stats.ks_p_value(d_true, x.size))
     _engine.record(f"{tag}/ks-decomposition-holds", float(d_estimated <= bound + 1e-12))
+
+
+def assert_family(x: np.ndarray, law: Law, alpha: float, tag: str, where: str) -> None:
+    """The family, judged on standardised values so a scale mistake does not fail it: for a
+    bounded law the standardised support (no extra α), then KS against the standardised
+    target with the threshold of ``_stats.standardised_ks_threshold`` (α)."""
+    if law.bounded:
+        z_lo, z_hi = _stats.standardised_support(law, x.size, alpha)
+        s = x.std()
+        lo, hi = (x.min() - x.mean()) / s, (x.max() - x.mean()) / s
+        if lo < z_lo or hi > z_hi:
+            raise CheckFailed(
+                f"wrong distribution family {where}: standardised (mean 0, std 1) the target "
+                f"{law} lies within [{z_lo:.3f}, {z_hi:.3f}], yours reach [{lo:.3f}, {hi:.3f}]"
+                " — tails where the target has none."
+            )
+    d, limit = _stats.standardised_ks_distance(law, x), _stats.standardised_ks_threshold(law, x.size, alpha)
+    if _engine.recording():
+        _record_ks_p_values(tag, x, law, d)
+    if d > limit:
+        raise CheckFailed(
+            f"wrong distribution family {where}: after standardising (subtract the mean, "
+            f"divide by the std) your samples' CDF is {d:.3f} away from the target's "
+            f"({law}, standardised); a correct function stays below {limit:.3f} over "
+            f"{x.size} samples."
+        )
 
 
 def _kw(kwargs: dict) -> str:
@@ -170,29 +199,8 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
         n = 0
         for i, case in enumerate(cases):
             x = draw(fn, spec, case, N_DISTRIBUTION // len(cases), rng, ctx.fixed)
-            law = law_of(case, ctx.fixed)
-            alpha = ctx.alpha / len(cases)
             where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
-            if law.bounded:
-                z_lo, z_hi = _stats.standardised_support(law, x.size, alpha)
-                s = x.std()
-                lo, hi = (x.min() - x.mean()) / s, (x.max() - x.mean()) / s
-                if lo < z_lo or hi > z_hi:
-                    raise CheckFailed(
-                        f"wrong distribution family {where}: standardised (mean 0, std 1) the target "
-                        f"{law} lies within [{z_lo:.3f}, {z_hi:.3f}], yours reach [{lo:.3f}, {hi:.3f}]"
-                        " — tails where the target has none."
-                    )
-            d, limit = _stats.standardised_ks_distance(law, x), _stats.standardised_ks_threshold(law, x.size, alpha)
-            if _engine.recording():
-                _record_ks_p_values(f"distribution/{i}", x, law, d)
-            if d > limit:
-                raise CheckFailed(
-                    f"wrong distribution family {where}: after standardising (subtract the mean, "
-                    f"divide by the std) your samples' CDF is {d:.3f} away from the target's "
-                    f"({law}, standardised); a correct function stays below {limit:.3f} over "
-                    f"{x.size} samples."
-                )
+            assert_family(x, law_of(case, ctx.fixed), ctx.alpha / len(cases), f"distribution/{i}", where)
             n += x.size
         return f"{len(cases)} cases, {n:.1e} samples, KS on standardised values"
 

@@ -52,9 +52,14 @@ class Entry:
         return self.hint or HINTS.get(self.key, self.description)
 
     @property
+    def whole_model(self) -> bool:
+        """A notebook-08 function of a model (graded as written, no adapter)."""
+        return self.target.startswith("init_weights_")
+
+    @property
     def graded(self) -> Callable:
         """The NumPy-contract callable the check receives (through the track's adapter)."""
-        if self.track == "numpy":
+        if self.track == "numpy" or self.whole_model:
             return self.fn
         from initkit.checks import from_keras, from_torch
 
@@ -77,7 +82,10 @@ class Entry:
 
     @property
     def track_name(self) -> str:
-        """What the exercise calls it: ``xavier_uniform``, ``xavier_uniform_``, ``HeNormal``."""
+        """What the exercise calls it: ``xavier_uniform``, ``xavier_uniform_``, ``HeNormal``,
+        ``init_weights_torch``."""
+        if self.whole_model:
+            return self.target
         if self.track == "torch":
             return "trunc_normal_" if self.target == "truncated_normal" else f"{self.target}_"
         if self.track == "keras":
@@ -171,9 +179,9 @@ def correct(target: str, description: str, *, track: str = "numpy", fixed: dict 
 def load_track(track: str) -> None:
     """Register a framework track's entries (imports torch or Keras; numpy is always loaded)."""
     if track == "torch":
-        from . import torch_track  # noqa: F401
+        from . import init_weights_torch, torch_track  # noqa: F401
     elif track == "keras":
-        from . import keras_track  # noqa: F401
+        from . import init_weights_keras, keras_track  # noqa: F401
     elif track != "numpy":
         raise ValueError(f"track must be one of {TRACKS}; received {track!r}")
 
