@@ -101,3 +101,10 @@ def test_fast_truncated_normal_cdf_matches_scipy(mean, std, a, b):
     law = _laws.truncated_normal(mean, std, a, b)
     x = np.linspace(a - 1, b + 1, 10_001)
     np.testing.assert_allclose(law.fast_cdf(x), law.frozen.cdf(x), rtol=0, atol=1e-13)
+
+
+def test_a_value_off_in_the_fifth_digit_is_printed_with_enough_digits_to_differ():
+    # slope ignored: calculate_gain('leaky_relu', 0.0) gives √(2/(1+0.01²)) = 1.41414 instead of √2 = 1.41421
+    message = failing_aspects(checks.check_calculate_gain, MISTAKES["calculate_gain/slope_ignored"].fn)["arguments"]
+    returned, expected = message.split(" returned ")[1].split("; expected ")
+    assert returned != expected.split(" ")[0], message

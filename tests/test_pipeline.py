@@ -84,6 +84,12 @@ CLASSES = {
                                                  "04-kaiming_uniform_": "torch:kaiming_uniform/fans_swapped",
                                                  "04-HeUniform": "keras:variance_scaling/HeUniform__torch_layout"},
     },
+    "05-gain": {
+        "solver": {"05-calculate_gain": "solution"},
+        "blank": {},
+        "tanh-empirical": {"05-calculate_gain": "calculate_gain/tanh_empirical"},
+        "bool-slope": {"05-calculate_gain": "calculate_gain/bool_slope"},
+    },
 }
 
 

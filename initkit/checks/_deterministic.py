@@ -30,7 +30,18 @@ def _compare_scalar(name, args, kwargs, observed, expected, what="value") -> Non
     if not _real(observed) or not math.isfinite(observed):
         raise CheckFailed(f"{call} returned {observed!r}; expected a finite float.")
     if not _close(float(observed), expected):
-        raise CheckFailed(f"{call} returned {fmt(float(observed))}; expected {fmt(expected)} ({what}).")
+        shown, wanted = _distinct(float(observed), expected)
+        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}).")
+
+
+def _distinct(observed: float, expected: float) -> tuple[str, str]:
+    """Both numbers with as many digits as it takes to tell them apart (4 at least):
+    1.41414 vs 1.41421 must not print as 1.414 twice."""
+    for digits in range(4, 18):
+        a, b = f"{observed:.{digits}g}", f"{expected:.{digits}g}"
+        if a != b:
+            return a, b
+    return repr(observed), repr(expected)
 
 
 # --- var_of_product ---------------------------------------------------------------------
