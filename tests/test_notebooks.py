@@ -111,7 +111,7 @@ def test_tensorflow_is_silenced_before_any_framework_import(path):
         assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")' in source[:first_import.start()]
 
 
-@pytest.mark.parametrize("path", [p for p in SOLUTIONS if p.parent.name[:2] in ("01", "02", "03", "04")],
+@pytest.mark.parametrize("path", [p for p in SOLUTIONS if not p.parent.name.startswith("00-")],  # 00: a warm-up
                          ids=lambda p: p.parent.name)
 def test_each_misconception_note_is_followed_by_code_that_shows_the_truth(path):
     cells = nbformat.read(path, as_version=4).cells

@@ -90,6 +90,12 @@ CLASSES = {
         "tanh-empirical": {"05-calculate_gain": "calculate_gain/tanh_empirical"},
         "bool-slope": {"05-calculate_gain": "calculate_gain/bool_slope"},
     },
+    "07-batchnorm": {
+        "solver": {"07-batch_norm": "solution"},
+        "blank": {},
+        "unbiased": {"07-batch_norm": "batch_norm/bn_unbiased"},
+        "nchw-batch-only": {"07-batch_norm": "batch_norm/bn_nchw_batch_only"},
+    },
 }
 
 

@@ -207,7 +207,8 @@ def _bn_inputs(ctx: Context, stream: int, shape):
 
 
 def _bn_compare(fn, x, gamma, beta, **kwargs):
-    call = describe_call("batch_norm", (f"x of shape {x.shape}", "gamma", "beta"), kwargs)
+    extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
+    call = f"batch_norm(x, gamma, beta{extra}) with x of shape {x.shape}"
     out = call_student(fn, "batch_norm", x, gamma, beta, **kwargs)
     if not isinstance(out, np.ndarray) or out.shape != x.shape:
         raise CheckFailed(f"{call} returned {type(out).__name__} of shape {np.shape(out)}; "
@@ -221,9 +222,10 @@ def _bn_compare(fn, x, gamma, beta, **kwargs):
     tol = _bn_tolerance(flat, out.dtype)
     if err > tol:
         i = np.unravel_index(np.argmax(np.abs(out - expected)), x.shape)
+        actual, desired = _distinct(float(out[i]), float(expected[i]))
         raise CheckFailed(
-            f"{call}: at index {tuple(int(v) for v in i)} ACTUAL {fmt(out[i])}, DESIRED "
-            f"{fmt(expected[i])}; max |error|/γ = {err:.2e} > tolerance {tol:.1e}."
+            f"{call}: at index {tuple(int(v) for v in i)} ACTUAL {actual}, DESIRED "
+            f"{desired}; max |error|/γ = {err:.2e} > tolerance {tol:.1e}."
         )
 
 

@@ -84,6 +84,9 @@ HINTS = {
         "only when both means are 0",
     "batch_norm/bn_unbiased": "batch norm normalises with the biased variance: divide by N (ddof=0)",
     "batch_norm/bn_eps_outside": "eps goes inside the root: (x − mean)/√(var + eps)",
+    "batch_norm/bn_nchw_batch_only":
+        "for NCHW there is one mean and variance per channel, over the batch and every pixel: "
+        "axes (0, 2, 3) — axis 0 alone gives one per pixel",
     "batch_norm/bn_wrong_axis":
         "statistics are per feature over the batch: axis 0 for (N, C), axes (0, 2, 3) for NCHW",
     "orthogonal/orth_no_sign_fix":
