@@ -108,3 +108,24 @@ def test_a_value_off_in_the_fifth_digit_is_printed_with_enough_digits_to_differ(
     message = failing_aspects(checks.check_calculate_gain, MISTAKES["calculate_gain/slope_ignored"].fn)["arguments"]
     returned, expected = message.split(" returned ")[1].split("; expected ")
     assert returned != expected.split(" ")[0], message
+
+
+def test_batch_norm_reports_a_tuple_an_in_place_edit_and_a_crash_in_one_line_each():
+    def returns_stats(x, gamma, beta, eps=1e-5):
+        mean, var = x.mean(0), x.var(0)
+        return gamma * (x - mean) / np.sqrt(var + eps) + beta, mean, var
+
+    def in_place(x, gamma, beta, eps=1e-5):
+        mean, var = x.mean(0), x.var(0)
+        x -= mean
+        return gamma * x / np.sqrt(var + eps) + beta
+
+    def crashes(x, gamma, beta, eps=1e-5):
+        return x.mean(axis=(0, 2, 4))
+
+    failed = failing_aspects(checks.check_batch_norm, returns_stats, only=("interface",))
+    assert "returned a tuple of length 3; expected one ndarray" in failed["interface"]
+    failed = failing_aspects(checks.check_batch_norm, in_place, only=("interface",))
+    assert "changed its input x in place" in failed["interface"]
+    message = failing_aspects(checks.check_batch_norm, crashes, only=("arguments",))["arguments"]
+    assert "<array of shape" in message and "raised AxisError" in message and len(message) < 600

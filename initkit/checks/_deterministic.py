@@ -209,10 +209,7 @@ def _bn_inputs(ctx: Context, stream: int, shape):
 def _bn_compare(fn, x, gamma, beta, **kwargs):
     extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
     call = f"batch_norm(x, gamma, beta{extra}) with x of shape {x.shape}"
-    out = call_student(fn, "batch_norm", x, gamma, beta, **kwargs)
-    if not isinstance(out, np.ndarray) or out.shape != x.shape:
-        raise CheckFailed(f"{call} returned {type(out).__name__} of shape {np.shape(out)}; "
-                          f"expected an ndarray of shape {x.shape}.")
+    out = _bn_output(fn, call, x, gamma, beta, **kwargs)
     if not np.issubdtype(out.dtype, np.floating) or not np.all(np.isfinite(out)):
         raise CheckFailed(f"{call} returned dtype {out.dtype} with non-finite values or not float.")
     expected = batch_norm(x, gamma, beta, **kwargs)
@@ -229,13 +226,31 @@ def _bn_compare(fn, x, gamma, beta, **kwargs):
         )
 
 
+def _bn_output(fn, call: str, x, gamma, beta, **kwargs) -> np.ndarray:
+    """The student's output on copies of the inputs (so an in-place edit cannot change what the
+    check compares against), insisting on one ndarray of x's shape."""
+    out = call_student(fn, "batch_norm", x.copy(), gamma.copy(), beta.copy(), **kwargs)
+    if isinstance(out, tuple):
+        raise CheckFailed(f"{call} returned a tuple of length {len(out)}; expected one ndarray of "
+                          f"x's shape {x.shape} (return the normalised array only, not its mean or variance).")
+    if not isinstance(out, np.ndarray) or out.shape != x.shape:
+        raise CheckFailed(f"{call} returned {type(out).__name__} of shape {getattr(out, 'shape', None)}; "
+                          f"expected an ndarray of shape {x.shape}.")
+    return out
+
+
 def _bn_interface(fn, ctx):
     x, g, b = _bn_inputs(ctx, 0, (6, 3))
-    out = call_student(fn, "batch_norm", x, g, b)
-    if not isinstance(out, np.ndarray) or out.shape != x.shape:
-        raise CheckFailed(f"batch_norm on x of shape {x.shape} returned {type(out).__name__} "
-                          f"of shape {np.shape(out)}; expected an ndarray of shape {x.shape}.")
-    return "returns an array of x's shape"
+    _bn_output(fn, f"batch_norm(x, gamma, beta) with x of shape {x.shape}", x, g, b)
+    copies = x.copy(), g.copy(), b.copy()
+    call_student(fn, "batch_norm", *copies)
+    for name, before, after in zip(("x", "gamma", "beta"), (x, g, b), copies):
+        if not np.array_equal(before, after):
+            raise CheckFailed(
+                f"batch_norm changed its input {name} in place (e.g. `x -= mean`): compute into a new "
+                "array (`x - mean` makes one) — the caller's data must stay as it was."
+            )
+    return "returns an array of x's shape, inputs untouched"
 
 
 def _bn_values(fn, ctx):

@@ -102,13 +102,16 @@ def describe_for(fn, name: str, args: tuple, kwargs: dict) -> str:
 
 
 def describe_call(name: str, args: tuple, kwargs: dict) -> str:
-    parts = [repr(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
+    parts = [_short(a) if isinstance(a, np.ndarray) else repr(a) for a in args] + \
+        [f"{k}={_short(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
 
 
 def _short(value) -> str:
     if isinstance(value, np.random.Generator):
         return "rng"
+    if isinstance(value, np.ndarray) and value.size > 3:  # an input array: its shape, not its numbers
+        return f"<array of shape {value.shape}>"
     if isinstance(value, float):
         return f"{value:.6g}"
     return repr(value)

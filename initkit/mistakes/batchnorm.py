@@ -56,3 +56,10 @@ def bn_one_pass_float32(x, gamma, beta, eps=1e-5):
     var = (x32 * x32).mean(ax, keepdims=True) - mean * mean
     g, b = _p(gamma, x32).astype(np.float32), _p(beta, x32).astype(np.float32)
     return g * (x32 - mean) / np.sqrt(var + np.float32(eps)) + b
+
+
+@mistake("batch_norm", ("arguments",), "gamma and beta not reshaped for NCHW: they broadcast onto the last axis")
+def bn_gamma_not_reshaped(x, gamma, beta, eps=1e-5):
+    ax = _axes(x)
+    mean, var = x.mean(ax, keepdims=True), x.var(ax, keepdims=True)
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta

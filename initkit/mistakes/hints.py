@@ -87,6 +87,9 @@ HINTS = {
     "batch_norm/bn_nchw_batch_only":
         "for NCHW there is one mean and variance per channel, over the batch and every pixel: "
         "axes (0, 2, 3) — axis 0 alone gives one per pixel",
+    "batch_norm/bn_gamma_not_reshaped":
+        "γ and β must line up with axis 1 (the channels): reshape them to (1, C, 1, 1) for NCHW — "
+        "as (C,) they broadcast onto the last axis (W)",
     "batch_norm/bn_wrong_axis":
         "statistics are per feature over the batch: axis 0 for (N, C), axes (0, 2, 3) for NCHW",
     "orthogonal/orth_no_sign_fix":
