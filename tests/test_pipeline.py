@@ -96,6 +96,14 @@ CLASSES = {
         "unbiased": {"07-batch_norm": "batch_norm/bn_unbiased"},
         "nchw-batch-only": {"07-batch_norm": "batch_norm/bn_nchw_batch_only"},
     },
+    "08-whole-models": {
+        "solver": {"08-init_weights_torch": "solution", "08-init_weights_keras": "solution"},
+        "blank": {},
+        "seed-loop-same-seed": {"08-init_weights_torch": "torch:init_weights_torch/seed_loop_without_linear",
+                                "08-init_weights_keras": "keras:init_weights_keras/same_seed_every_layer"},
+        "fan-in-uniform": {"08-init_weights_torch": "torch:init_weights_torch/conv_fan_in",
+                           "08-init_weights_keras": "keras:init_weights_keras/glorot_uniform_dense"},
+    },
 }
 
 
