@@ -90,6 +90,16 @@ CLASSES = {
         "tanh-empirical": {"05-calculate_gain": "calculate_gain/tanh_empirical"},
         "bool-slope": {"05-calculate_gain": "calculate_gain/bool_slope"},
     },
+    "06-initializer-zoo": {
+        "solver": {"06-truncated_normal": "solution", "06-variance_scaling": "solution", "06-orthogonal": "solution"},
+        "blank": {},
+        "clip-uncorrected-signless": {"06-truncated_normal": "truncated_normal/tn_clip",
+                                      "06-variance_scaling": "variance_scaling/vs_no_correction",
+                                      "06-orthogonal": "orthogonal/orth_no_sign_fix"},
+        "mean-layout-gain": {"06-truncated_normal": "truncated_normal/tn_mean_ignored",
+                             "06-variance_scaling": "variance_scaling/vs_torch_layout",
+                             "06-orthogonal": "orthogonal/orth_gain_ignored"},
+    },
     "07-batchnorm": {
         "solver": {"07-batch_norm": "solution"},
         "blank": {},
