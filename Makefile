@@ -2,7 +2,7 @@
 # run the `python tools/course.py …` command directly.
 PY ?= python3
 
-.PHONY: setup lab instructor release release-check test bench
+.PHONY: setup lab instructor release release-check test bench grade grade-demo
 
 setup:
 	$(PY) tools/course.py setup
@@ -24,3 +24,13 @@ test:
 
 bench:
 	$(PY) tools/course.py bench
+
+# make grade ASSIGNMENT=03-xavier [GRADE_ARGS="--workers 2 --timeout 60"]
+grade:
+ifndef ASSIGNMENT
+	$(error ASSIGNMENT is not set: make grade ASSIGNMENT=<NN-topic>, one of $(notdir $(wildcard solutions/*)))
+endif
+	$(PY) tools/course.py grade $(ASSIGNMENT) $(GRADE_ARGS)
+
+grade-demo:
+	$(PY) tools/course.py grade-demo $(GRADE_ARGS)

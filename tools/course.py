@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""One entry point for the course: set-up, JupyterLab, release and tests.
+"""One entry point for the course: set-up, JupyterLab, release, tests and grading.
 
 Run it with any Python 3.11+ (no virtual environment needs to be active)::
 
@@ -9,6 +9,8 @@ Run it with any Python 3.11+ (no virtual environment needs to be active)::
     python3 tools/course.py instructor   # JupyterLab at the repo root, nbgrader formgrader on
     python3 tools/course.py release      # regenerate course/ from solutions/ with nbgrader
     python3 tools/course.py release --check   # fail if course/ differs from a fresh release
+    python3 tools/course.py grade 03-xavier   # autograde submitted/, feedback, grades.csv, summary
+    python3 tools/course.py grade-demo   # a simulated class graded end to end
 
 This file uses the standard library only. Commands that need the course's packages run the
 executables of ``.venv`` by path (``.venv/bin`` or ``.venv\\Scripts`` on Windows).
@@ -456,9 +458,12 @@ def cmd_test(pytest_args: list[str], skip_setup: bool = False) -> int:
 
 def cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
     """Run tools/bench.py (the checks) then tools/bench_notebooks.py (execution and autograde
-    per notebook) in the venv; ``bench checks`` or ``bench notebooks [ASSIGNMENT …]`` runs one."""
+    per notebook) in the venv; ``bench checks`` or ``bench notebooks [ASSIGNMENT …]`` runs one;
+    ``bench grading`` runs tools/bench_grading.py (class throughput, not part of the default)."""
     setup(args)
-    part, rest = (extra[0], extra[1:]) if extra[:1] in (["checks"], ["notebooks"]) else (None, extra)
+    part, rest = (extra[0], extra[1:]) if extra[:1] in (["checks"], ["notebooks"], ["grading"]) else (None, extra)
+    if part == "grading":
+        return run([venv_python(), ROOT / "tools" / "bench_grading.py", *rest], env=venv_env(), check=False)
     status = 0
     if part in (None, "checks"):
         status |= run([venv_python(), ROOT / "tools" / "bench.py", *([] if part is None else rest)],
@@ -466,6 +471,16 @@ def cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
     if part in (None, "notebooks"):
         status |= run([venv_python(), ROOT / "tools" / "bench_notebooks.py", *rest], env=venv_env(), check=False)
     return status
+
+
+GRADE_SCRIPTS = {"grade": "grade.py", "grade-demo": "grade_demo.py"}
+
+
+def cmd_grade(command: str, script_args: list[str], skip_setup: bool = False) -> int:
+    """Run tools/grade.py (grade a class) or tools/grade_demo.py (the demo) in the venv; every
+    argument after the command goes to the script (``grade --help`` shows its options)."""
+    setup(argparse.Namespace(skip_setup=skip_setup))
+    return run([venv_python(), ROOT / "tools" / GRADE_SCRIPTS[command], *script_args], env=venv_env(), check=False)
 
 
 def cmd_setup(args: argparse.Namespace, extra: list[str]) -> int:
@@ -502,7 +517,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="NN-topic", help="assignments to release (default: all)")
     p.add_argument("--check", action="store_true", help="compare a fresh release with course/; exit 1 if different")
     add("test", None, "run the tests: test [--skip-setup] [pytest arguments]")
-    add("bench", cmd_bench, "benchmarks: the checks (tools/bench.py), then every notebook's execution and autograde time")
+    add("bench", cmd_bench, "benchmarks: the checks (tools/bench.py), then every notebook's execution and autograde time; "
+                            "`bench grading`: class-grading throughput (tools/bench_grading.py)")
+    add("grade", None, "grade a class: grade NN-topic [--workers N] [--timeout S] [--db URL] … (tools/grade.py)")
+    add("grade-demo", None, "build a simulated class and grade it end to end (tools/grade_demo.py)")
     return top
 
 
@@ -516,6 +534,9 @@ def main(argv: list[str] | None = None) -> int:
         rest = argv[1:]
         skip = "--skip-setup" in rest[:1]
         return cmd_test(rest[1:] if skip else rest, skip_setup=skip)
+    if argv and argv[0] in GRADE_SCRIPTS:  # everything after the command belongs to the script
+        rest = argv[1:]
+        return cmd_grade(argv[0], [a for a in rest if a != "--skip-setup"], skip_setup="--skip-setup" in rest)
     args, extra = parser().parse_known_args(argv)
     if extra and args.command in ("setup", "release"):
         parser().error(f"unrecognized arguments: {' '.join(extra)}")

@@ -1,0 +1,240 @@
+"""Class grading in one command (tools/grade.py): input errors, the pieces that keep a class
+run going (killing a stuck process, reading broken submissions), the summary, and the grade
+demo's class graded end to end by real nbgrader with two workers on an SQLite gradebook
+(per-worker copies merged into the real one). Expected scores come from the catalogue."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import CourseRoot  # noqa: F401  (puts the repo on sys.path)
+from tools.grade import (ClassRun, Course, GradeError, Result, grade_class, inspect_submission, run_limited,
+                         summary)
+
+REPO = Path(__file__).resolve().parent.parent
+VARIANCE = "01-variance"
+
+
+def course_copy(tmp_path: Path, assignment: str = VARIANCE) -> Course:
+    """A course root with the repo's config, solutions and release of one assignment (no nbgrader run)."""
+    root = tmp_path / "root"
+    shutil.copytree(REPO / "solutions" / assignment, root / "solutions" / assignment)
+    shutil.copytree(REPO / "course" / assignment, root / "course" / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    return Course.load(root, assignment)
+
+
+# --------------------------------------------------------------------------- input errors
+
+def test_an_unknown_assignment_names_the_ones_that_exist():
+    with pytest.raises(GradeError) as error:
+        Course.load(REPO, "03-xavir")
+    assert "unknown assignment '03-xavir'" in str(error.value)
+    assert "01-variance" in str(error.value) and "03-xavier" in str(error.value)
+
+
+def test_a_folder_without_nbgrader_config_is_refused(tmp_path):
+    with pytest.raises(GradeError, match="not an nbgrader course root"):
+        Course.load(tmp_path, VARIANCE)
+
+
+def test_no_submissions_and_unknown_students_are_clear_errors(tmp_path):
+    course = course_copy(tmp_path)
+    with pytest.raises(GradeError, match=r"no submissions of 01-variance: submitted/<student>/01-variance/"):
+        course.students()
+    (course.root / "submitted" / "ada" / VARIANCE).mkdir(parents=True)
+    assert course.students() == ["ada"]
+    with pytest.raises(GradeError, match="no submission of 01-variance for bob"):
+        course.students(["bob"])
+
+
+def test_workers_and_timeout_must_be_positive(tmp_path):
+    course = course_copy(tmp_path)
+    (course.root / "submitted" / "ada" / VARIANCE).mkdir(parents=True)
+    with pytest.raises(GradeError, match="--workers must be at least 1, got 0"):
+        grade_class(course, workers=0)
+    with pytest.raises(GradeError, match="--timeout must be at least 1 second, got 0"):
+        grade_class(course, workers=1, timeout=0)
+
+
+# --------------------------------------------------------------------------- robustness pieces
+
+def test_a_stuck_process_and_the_kernel_it_started_are_killed(tmp_path):
+    """A kernel runs in its own session (jupyter_client), so killing the process group would
+    miss it: run_limited kills the whole tree."""
+    pid_file = tmp_path / "child.pid"
+    script = textwrap.dedent(f"""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        open({str(pid_file)!r}, "w").write(str(child.pid))
+        time.sleep(600)
+    """)
+    code = run_limited([sys.executable, "-c", script], cwd=tmp_path, env=dict(os.environ), limit=3,
+                       log=tmp_path / "log")
+    assert code is None
+    psutil = pytest.importorskip("psutil")
+    child = int(pid_file.read_text())
+    for _ in range(50):
+        if not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the child process {child} survived")
+
+
+def test_a_process_within_its_limit_returns_its_status(tmp_path):
+    code = run_limited([sys.executable, "-c", "print('hi'); raise SystemExit(3)"], cwd=tmp_path,
+                       env=dict(os.environ), limit=60, log=tmp_path / "log")
+    assert code == 3 and "hi" in (tmp_path / "log").read_text()
+
+
+def test_inspection_names_unreadable_deleted_edited_and_unanswered_cells(tmp_path):
+    course = course_copy(tmp_path)
+    released = json.loads((course.root / "course" / VARIANCE / f"{VARIANCE}.ipynb").read_text(encoding="utf-8"))
+
+    def submit(student, change=None, text=None):
+        folder = course.submitted(student)
+        folder.mkdir(parents=True)
+        nb = json.loads(json.dumps(released))
+        if change:
+            change(nb["cells"])
+        (folder / f"{VARIANCE}.ipynb").write_text(text if text is not None else json.dumps(nb), encoding="utf-8")
+
+    def grade_id(cell):
+        return cell["metadata"].get("nbgrader", {}).get("grade_id")
+
+    def delete(cells):
+        cells[:] = [c for c in cells if grade_id(c) != "01-var_of_product-values"]
+
+    def edit(cells):
+        for c in cells:
+            if grade_id(c) == "01-var_of_product-interface":
+                c["source"] = "pass"
+            if grade_id(c) == "01-var_of_product":
+                c["source"] = "def var_of_product(*args):\n    return 1.0\n"
+
+    submit("blank")
+    submit("truncated", text='{"cells": [')
+    submit("deleted", delete)
+    submit("edited", edit)
+    assert inspect_submission(course, "blank") == ["not answered: 01-var_of_product"]
+    assert inspect_submission(course, "truncated")[0].startswith(f"{VARIANCE}.ipynb unreadable (NotJSONError")
+    assert inspect_submission(course, "deleted") == ["not answered: 01-var_of_product",
+                                                     "graded cells deleted: 01-var_of_product-values"]
+    assert inspect_submission(course, "edited") == [
+        "locked cells edited (nbgrader restored them): 01-var_of_product-interface"]
+    assert inspect_submission(course, "nobody") == [f"{VARIANCE}.ipynb not submitted"]
+
+
+def test_the_summary_counts_the_distribution_and_ranks_failed_cells(tmp_path):
+    course = Course(root=tmp_path, assignment=VARIANCE, db_url=f"sqlite:///{tmp_path / 'gradebook.db'}")
+    cells = {"a": 1.0, "b": 2.0}
+
+    def result(name, a, b, problems=()):
+        return Result(name, score=a + b, max_score=3.0, problems=list(problems),
+                      cells={"a": (a, cells["a"]), "b": (b, cells["b"])})
+
+    results = {r.student: r for r in [result("s1", 1, 2), result("s2", 1, 0), result("s3", 0, 0, ["hangs"]),
+                                       result("s4", 0, 2)]}
+    run = ClassRun(course, 2, 60.0, results, tmp_path / "grades.csv", tmp_path / "summary.txt",
+                   {"autograde": 30.0})
+    text = summary(run)
+    assert "4 submission(s) graded in 60 s with 2 worker(s): 4.0 overall, 8.0 per minute while autograding" in text
+    assert "mean 1.5 / 3 (50%), median 1.5, min 0, max 3" in text
+    lines = text.splitlines()
+    assert [line.split()[-1] for line in lines if line.strip().startswith(("100%", "50–74%", "25–49%", "0%"))] \
+        == ["1", "1", "1", "1"]
+    failed = lines[lines.index("most-failed graded cells:") + 1:][:2]
+    assert failed[0].split()[0] == "a" and "failed by 2 of 4 (50%)" in failed[0]  # ties: by name
+    assert failed[1].split()[0] == "b" and "failed by 2 of 4 (50%)" in failed[1]
+    assert "s3" in text and "hangs" in text
+    few = summary(run, student_rows=2)  # a large class: only the students with problems get a row
+    rows = [line.split()[0] for line in few.splitlines() if line.startswith("s") and not line.startswith("student")]
+    assert rows == ["s3"] and "(3 more without problems" in few
+
+
+# --------------------------------------------------------------------------- the demo class, for real
+
+@pytest.fixture(scope="module")
+def graded_demo(tmp_path_factory):
+    pytest.importorskip("nbgrader")
+    from tools.grade_demo import build_class
+
+    root = CourseRoot.create(tmp_path_factory.mktemp("grade-demo"), [VARIANCE])
+    expected = build_class(root, VARIANCE)
+    run = grade_class(Course.load(root.path, VARIANCE), workers=2, timeout=20, progress=False)
+    return root, run, expected
+
+
+@pytest.mark.slow
+def test_every_student_scores_what_the_catalogue_predicts(graded_demo):
+    from tools.grade_demo import compare
+
+    root, run, expected = graded_demo
+    assert run.workers == 2 and set(run.results) == set(expected)
+    assert compare(run, expected) == []
+    for student, cells in expected.items():  # read back from the real gradebook, not the run's copy
+        assert root.cell_scores(student, VARIANCE) == cells, student
+
+
+@pytest.mark.slow
+def test_nothing_is_left_for_manual_grading_and_grades_csv_has_every_student(graded_demo):
+    from nbgrader.api import Gradebook
+
+    root, run, expected = graded_demo
+    with Gradebook(f"sqlite:///{root.path / 'gradebook.db'}") as gb:
+        assert gb.find_assignment(VARIANCE).num_submissions == len(expected)
+        waiting = [(s.student.id, g.name) for s in gb.find_assignment(VARIANCE).submissions
+                   for nb in s.notebooks for g in nb.grades if g.needs_manual_grade]
+    assert waiting == []
+    with open(run.grades_csv, newline="") as f:
+        rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f) if row["assignment"] == VARIANCE}
+    assert rows == {student: sum(cells.values()) for student, cells in expected.items()}
+
+
+@pytest.mark.slow
+def test_every_troublemaker_is_graded_and_reported(graded_demo):
+    _, run, _ = graded_demo
+    results = run.results
+    assert {s: r.status for s, r in results.items() if r.status != "graded"} == {"broken-json": "failed"}
+    assert "unreadable (NotJSONError" in "; ".join(results["broken-json"].problems)
+    assert "all cells zeroed" in results["broken-json"].problems
+    assert any("stopped at the 20 s cell time limit: 01-var_of_product" in p for p in results["hangs"].problems)
+    assert any("ModuleNotFoundError" in p for p in results["import-error"].problems)
+    assert "graded cells deleted: 01-var_of_product-values" in results["deleted-cell"].problems
+    assert results["deleted-cell"].zeroed == ["01-var_of_product-values"]
+    assert any(p.startswith("locked cells edited") for p in results["edited-test"].problems)
+    assert any(p.startswith("stderr flood") for p in results["stderr-flood"].problems)
+    assert results["blank"].problems == ["not answered: 01-var_of_product"]
+    for student in ("solver", "no-mean-terms", "means-crossed", "sign-lost"):
+        assert results[student].problems == [], student
+
+
+@pytest.mark.slow
+def test_feedback_logs_and_the_summary_are_written(graded_demo):
+    root, run, expected = graded_demo
+    for student in expected:
+        html = list((root.path / "feedback" / student / VARIANCE).glob("*.html"))
+        assert bool(html) == (student != "broken-json"), student
+        assert (root.path / "grading" / VARIANCE / "logs" / f"{student}.log").is_file()
+    assert run.report.read_text(encoding="utf-8").strip() == run.summary.strip()
+    most_failed = run.summary.splitlines()[run.summary.splitlines().index("most-failed graded cells:") + 1]
+    losses = {cell: sum(cells[cell] < max(c[cell] for c in expected.values()) for cells in expected.values())
+              for cell in next(iter(expected.values()))}
+    top = min(losses, key=lambda cell: (-losses[cell], cell))  # the summary breaks ties by name
+    assert most_failed.split()[0] == top and f"failed by {losses[top]} of {len(expected)}" in most_failed
+
+
+def test_the_course_command_passes_grade_arguments_through():
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "course.py"), "grade", "--skip-setup", "03-xavir"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "unknown assignment '03-xavir'" in done.stderr and "03-xavier" in done.stderr

@@ -1,0 +1,128 @@
+"""Benchmark of class grading (``tools/grade.py``): submissions per minute at 1 and 2
+workers, CPU seconds per submission (what throughput on idle cores is bounded by), and where
+one submission's time goes — nbgrader's own start-up, kernel start, the notebook's imports,
+the checks, the rest. Measured, not asserted: machines are shared (the load is printed).
+
+    python3 tools/course.py bench grading [--assignment 01-variance] [--students 6] [--workers 1,2]
+
+The class is N copies of the solution (every check runs to the end: the slowest honest
+submission). The breakdown comes from one more autograde of one student with nbclient's
+per-cell timestamps kept (``--ClearMetadataPreprocessor.enabled=False``), and a kernel
+started alone (jupyter_client) for the kernel's share of the time before the first cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools.classroom import CourseRoot  # noqa: E402
+from tools.grade import Course, grade_class, tool_env  # noqa: E402
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of every finished child process (nbgrader reaps its kernels)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def kernel_start_seconds(repeats: int = 3) -> float:
+    """Median time to start a python3 kernel and get its first reply."""
+    from jupyter_client.manager import start_new_kernel
+
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        manager, client = start_new_kernel(kernel_name="python3")
+        times.append(time.perf_counter() - began)
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return statistics.median(times)
+
+
+def stamp(cell, key: str) -> float:
+    return datetime.fromisoformat(cell.metadata["execution"][key].replace("Z", "+00:00")).timestamp()
+
+
+def breakdown(course: Course, student: str) -> dict[str, float]:
+    """One autograde, timed: seconds per phase of one submission."""
+    cmd = course.nbgrader("autograde", course.assignment, f"--student={student}", "--force",
+                          "--ClearMetadataPreprocessor.enabled=False")
+    began = time.time()
+    subprocess.run(cmd, cwd=course.root, env=tool_env(), check=True, capture_output=True)
+    ended = time.time()
+    cells = [c for p in sorted(course.autograded(student).glob("*.ipynb"))
+             for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code" and "execution" in c.metadata]
+    seconds = [stamp(c, "shell.execute_reply") - stamp(c, "iopub.status.busy") for c in cells]
+    graded = [s for c, s in zip(cells, seconds) if c.metadata.get("nbgrader", {}).get("grade")]
+    kernel = kernel_start_seconds()
+    before = stamp(cells[0], "iopub.status.busy") - began
+    return {
+        "nbgrader start, gradebook, sanitize": before - kernel,
+        "kernel start": kernel,
+        "imports (the setup cell)": seconds[0],
+        f"checks ({len(graded)} graded cells)": sum(graded),
+        f"other cells ({len(cells) - 1 - len(graded)}: answers, experiments)": sum(seconds[1:]) - sum(graded),
+        "save grades, write, exit": ended - stamp(cells[-1], "shell.execute_reply"),
+        "total": ended - began,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--assignment", default="01-variance")
+    p.add_argument("--students", type=int, default=6)
+    p.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
+    args = p.parse_args(argv)
+    counts = [int(n) for n in args.workers.split(",")]
+    with tempfile.TemporaryDirectory(prefix="initcourse-bench-grading-") as tmp:
+        root = CourseRoot.create(Path(tmp), [args.assignment])
+        solved = {a: "solution" for a in root.answer_ids(args.assignment)}
+        for k in range(args.students):
+            root.submit_entries(f"student-{k:03d}", args.assignment, solved)
+        course = Course.load(root.path, args.assignment)
+        runs, cpu, load = {}, {}, {}
+        for workers in counts:
+            print(f"[bench] {args.assignment}: {args.students} submissions, {workers} worker(s) …", file=sys.stderr, flush=True)
+            before = cpu_seconds()
+            runs[workers] = grade_class(course, workers=workers, progress=False)
+            cpu[workers], load[workers] = cpu_seconds() - before, os.getloadavg()[0]
+        print(f"[bench] {args.assignment}: one submission, timed by phase …", file=sys.stderr, flush=True)
+        parts = breakdown(course, "student-000")
+
+    print(f"\nclass of {args.students} solved submissions of {args.assignment} (tools/grade.py)")
+    print(f"{'workers':>7} {'autograde s':>12} {'s/submission':>13} {'subs/min':>9} {'whole run s':>12} "
+          f"{'subs/min, whole run':>20} {'CPU s/sub':>10} {'load (1 min)':>13}")
+    for workers, run in runs.items():
+        autograde = run.phases["autograde"]
+        print(f"{workers:7d} {autograde:12.0f} {autograde / args.students:13.1f} {args.students / autograde * 60:9.1f} "
+              f"{run.seconds:12.0f} {args.students / run.seconds * 60:20.1f} {cpu[workers] / args.students:10.1f} "
+              f"{load[workers]:13.1f}")
+    if len(runs) > 1:
+        first, last = runs[counts[0]].phases["autograde"], runs[counts[-1]].phases["autograde"]
+        print(f"speed-up {counts[0]} → {counts[-1]} workers: {first / last:.2f}×")
+    per_sub = statistics.fmean(cpu.values()) / args.students
+    print(f"CPU per submission (user+sys of every process, kernels included, whole run): {per_sub:.1f} s → "
+          f"at most {120 / per_sub:.1f} submissions/min on 2 idle cores")
+    fixed = runs[counts[-1]].phases
+    print("fixed costs per run: " + ", ".join(f"{k} {v:.0f} s" for k, v in fixed.items() if k != "autograde"))
+    print(f"\none submission of {args.assignment}, autograded alone")
+    for name, seconds in parts.items():
+        print(f"  {name:44} {seconds:6.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

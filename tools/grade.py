@@ -1,0 +1,646 @@
+"""Grade a whole class in one command (COURSE.md §1, §7)::
+
+    python3 tools/course.py grade 03-xavier            # or: make grade ASSIGNMENT=03-xavier
+    python3 tools/course.py grade 03-xavier --workers 2 --timeout 60 --db postgresql://…
+
+Takes every ``submitted/<student>/<assignment>/`` of an nbgrader course root (the repo root
+by default, ``--root`` for another), runs ``nbgrader autograde`` once per student, in
+parallel on the available cores, with a progress bar; then ``nbgrader generate_feedback``
+(``feedback/<student>/<assignment>/*.html``) and ``nbgrader export`` (``grades.csv``), and
+prints a summary: per-student scores and problems, mean, distribution, most-failed cells.
+The summary and one log per student go to ``grading/<assignment>/``.
+
+**Concurrency.** nbgrader keeps its gradebook in SQLite by default, and SQLite is not safe
+for several autograde processes writing at once (``database is locked`` once two commits
+meet). So the work is split by what can run in parallel and what cannot:
+
+- *SQLite gradebook (the default)*: each worker process gets its own copy of the gradebook
+  (taken once, after the assignment is registered, so every cell has the same id in every
+  copy) and autogrades its students into it. As each student finishes, the main process —
+  the only writer of the real gradebook — copies that student's submission (timestamp,
+  per-cell scores and comments, flags) from the worker copy into it through nbgrader's own
+  ``Gradebook`` API. Per-worker copies rather than per-student course-root copies: no files
+  are copied per student (autograde writes only ``autograded/<student>/``, which no other
+  process touches), and a merge is a few dozen row updates. A run that is interrupted
+  leaves the real gradebook with every student finished so far.
+- *A database server* (``--db postgresql://…``, or ``CourseDirectory.db_url`` in
+  ``nbgrader_config.py``): workers write to it directly; the server handles concurrent
+  writers, and the students' rows never overlap.
+
+With several workers, each autograde's kernel gets its share of the cores for BLAS/OpenMP
+threads (``OMP_NUM_THREADS`` etc., unless set): one kernel alone already uses more than one
+core in NumPy, and parallel kernels would otherwise oversubscribe them.
+
+**What never stops a class run.** Each autograde is a separate process with a wall-clock
+limit (``--submission-timeout``; by default long enough for every code cell to hit
+``Execute.timeout``, so it only fires when nbgrader itself is stuck); past it the process and
+its kernel are killed. A notebook that is not JSON, raises at import, hangs (nbgrader
+interrupts the cell after ``Execute.timeout``; ``--timeout`` lowers it for a run), deletes
+graded cells, edits locked cells (nbgrader restores them) or floods stderr (nbgrader keeps
+1,000 lines) is graded and reported: every autograded test cell nbgrader could not score is
+set to 0 (not left "needs manual grading"), and the summary says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import queue
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class GradeError(Exception):
+    """A problem with the command's input (assignment, course root, options): exit 2."""
+
+
+# --------------------------------------------------------------------------- the course
+
+@dataclass
+class Course:
+    """One assignment of an nbgrader course root, with the settings grading needs."""
+
+    root: Path
+    assignment: str
+    db_url: str
+    course_id: str = "initcourse"
+    source_directory: str = "solutions"
+    release_directory: str = "course"
+    execute_timeout: int = 120
+
+    @classmethod
+    def load(cls, root: Path, assignment: str, db_url: str | None = None) -> Course:
+        """Read ``root/nbgrader_config.py``; check the assignment exists in its source directory."""
+        root = Path(root).resolve()
+        if not (root / "nbgrader_config.py").is_file():
+            raise GradeError(f"{root} is not an nbgrader course root: it has no nbgrader_config.py")
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        folders = config.CourseDirectory
+        course = cls(root=root, assignment=assignment,
+                     db_url=db_url or folders.get("db_url") or f"sqlite:///{root / 'gradebook.db'}",
+                     course_id=folders.get("course_id", cls.course_id),
+                     source_directory=folders.get("source_directory", cls.source_directory),
+                     release_directory=folders.get("release_directory", cls.release_directory),
+                     execute_timeout=int(config.Execute.get("timeout", cls.execute_timeout)))
+        known = course.assignments()
+        if assignment not in known:
+            raise GradeError(f"unknown assignment {assignment!r}: {course.source_directory}/ has "
+                             f"{', '.join(known) or 'no assignment folders'}")
+        return course
+
+    def assignments(self) -> list[str]:
+        source = self.root / self.source_directory
+        return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+            if source.is_dir() else []
+
+    @property
+    def sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    def submitted(self, student: str) -> Path:
+        return self.root / "submitted" / student / self.assignment
+
+    def autograded(self, student: str) -> Path:
+        return self.root / "autograded" / student / self.assignment
+
+    def students(self, only: list[str] | None = None) -> list[str]:
+        """Students with a ``submitted/<student>/<assignment>/`` folder (all, or those named)."""
+        found = sorted(p.parent.name for p in (self.root / "submitted").glob(f"*/{self.assignment}") if p.is_dir())
+        if only:
+            missing = sorted(set(only) - set(found))
+            if missing:
+                raise GradeError(f"no submission of {self.assignment} for {', '.join(missing)}: "
+                                 f"expected submitted/<student>/{self.assignment}/ "
+                                 f"({len(found)} student(s) have one)")
+            return sorted(set(only))
+        if not found:
+            raise GradeError(f"no submissions of {self.assignment}: submitted/<student>/{self.assignment}/ "
+                             f"is missing under {self.root} (collect them with `nbgrader collect` or "
+                             "`nbgrader zip_collect`)")
+        return found
+
+    def code_cells(self) -> int:
+        """Code cells of the assignment's largest source notebook (bounds one autograde's time)."""
+        import nbformat
+
+        counts = [sum(c.cell_type == "code" for c in nbformat.read(p, as_version=4).cells)
+                  for p in (self.root / self.source_directory / self.assignment).glob("*.ipynb")]
+        return max(counts, default=0)
+
+    def nbgrader(self, *args: str, db_url: str | None = None) -> list[str]:
+        """An ``nbgrader`` command line for this course root and a gradebook."""
+        return [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.db_url={db_url or self.db_url}"]
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def tool_env(workers: int = 1) -> dict:
+    """Environment for nbgrader: this Python's scripts first on PATH (nbgrader runs ``alembic``);
+    with several workers, each kernel's BLAS/OpenMP threads limited to its share of the cores
+    (unless already set), so parallel kernels do not oversubscribe them."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    if workers > 1:
+        for name in THREAD_VARIABLES:
+            env.setdefault(name, str(max(1, (os.cpu_count() or 1) // workers)))
+    return env
+
+
+def run_nbgrader(course: Course, *args: str, what: str) -> str:
+    """Run one nbgrader command to completion; GradeError with its output's tail if it fails."""
+    done = subprocess.run(course.nbgrader(*args), cwd=course.root, env=tool_env(), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    if done.returncode != 0:
+        raise GradeError(f"{what} failed (nbgrader exit {done.returncode}):\n{done.stdout[-3000:]}")
+    return done.stdout
+
+
+# --------------------------------------------------------------------------- one student
+
+def run_limited(cmd: list[str], *, cwd: Path, env: dict, limit: float, log: Path) -> int | None:
+    """Run ``cmd`` with its output in ``log``; past ``limit`` seconds kill it and every process
+    it started (kernels run in their own session, so a process-group kill would miss them).
+    Returns the exit status, or None when killed."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            return process.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            kill_tree(process)
+            return None
+        except BaseException:
+            kill_tree(process)
+            raise
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """Kill ``process`` and its descendants (psutil comes with ipykernel)."""
+    try:
+        import psutil
+
+        children = psutil.Process(process.pid).children(recursive=True)
+    except Exception:  # psutil missing, or the process already gone
+        children = []
+    for child in children:
+        try:
+            child.kill()
+        except Exception:
+            pass
+    process.kill()
+    process.wait()
+
+
+def first_line(text: str, width: int = 100) -> str:
+    line = next((s.strip() for s in str(text).splitlines() if s.strip()), "")
+    return line if len(line) <= width else line[:width - 1] + "…"
+
+
+def inspect_submission(course: Course, student: str) -> list[str]:
+    """What is wrong with a submission before it runs: missing or unreadable notebooks,
+    graded cells deleted, locked cells edited (compared with the released notebook)."""
+    import nbformat
+
+    problems = []
+    released = sorted((course.root / course.release_directory / course.assignment).glob("*.ipynb"))
+    for path in released:
+        submitted = course.submitted(student) / path.name
+        if not submitted.exists():
+            problems.append(f"{path.name} not submitted")
+            continue
+        try:
+            nb = nbformat.read(submitted, as_version=4)
+        except Exception as error:  # not JSON, not a notebook, bad encoding
+            problems.append(f"{path.name} unreadable ({type(error).__name__}: {first_line(error, 60)})")
+            continue
+        given = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade_id")]
+        deleted = [c.metadata.nbgrader.grade_id for c in cells
+                   if c.metadata.nbgrader.get("grade") and c.metadata.nbgrader.grade_id not in given]
+        edited = [c.metadata.nbgrader.grade_id for c in cells if c.metadata.nbgrader.get("locked")
+                  and c.metadata.nbgrader.grade_id in given and given[c.metadata.nbgrader.grade_id].source != c.source]
+        blank = [c.metadata.nbgrader.grade_id for c in cells if c.metadata.nbgrader.get("solution")
+                 and c.metadata.nbgrader.grade_id in given and given[c.metadata.nbgrader.grade_id].source == c.source]
+        if blank:
+            problems.append(f"not answered: {', '.join(blank)}")
+        if deleted:
+            problems.append(f"graded cells deleted: {', '.join(deleted)}")
+        if edited:
+            problems.append(f"locked cells edited (nbgrader restored them): {', '.join(edited)}")
+    return problems
+
+
+STDERR_FLOOD_LINES = 100
+
+
+CONSEQUENCES = {"AssertionError", "NameError", "NotImplementedError", "KeyboardInterrupt"}
+
+
+def inspect_autograded(course: Course, student: str, timeout: int) -> list[str]:
+    """What happened while the notebooks ran: cells stopped at the time limit, errors in
+    answer cells (an answer failing at import) or set-up cells, stderr floods. Errors that
+    only follow from an unanswered or failing exercise (a check's AssertionError, NameError,
+    NotImplementedError) are left out: the scores already say it."""
+    import nbformat
+
+    timeouts, errors, stderr_lines, truncated, graded_stderr = [], [], 0, False, []
+    for path in sorted(course.autograded(student).glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            name = meta.get("grade_id") or f"{path.stem} cell {index}"
+            failures = [o for o in cell.outputs if o.output_type == "error"]
+            if any(o.ename == "CellTimeoutError" for o in failures):
+                timeouts.append(name)  # its KeyboardInterrupt is the interrupt nbgrader sent
+            elif not meta.get("grade"):
+                errors += [f"{name}: {o.ename}: {first_line(o.evalue, 60)}" for o in failures
+                           if meta.get("solution") or o.ename not in CONSEQUENCES]
+            for output in cell.outputs:
+                if output.output_type == "stream" and output.name == "stderr":
+                    stderr_lines += output.text.count("\n")
+                    truncated |= "Output truncated" in output.text
+                    if meta.get("grade"):
+                        graded_stderr.append(name)
+    problems = []
+    if timeouts:
+        problems.append(f"stopped at the {timeout} s cell time limit: {', '.join(dict.fromkeys(timeouts))}")
+    if errors:
+        problems.append(f"error in {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""))
+    if stderr_lines > STDERR_FLOOD_LINES or truncated:
+        problems.append(f"stderr flood: {stderr_lines:,} lines kept" + (" (cut by nbgrader's LimitOutput)" if truncated else ""))
+    if graded_stderr:
+        problems.append(f"stderr in graded cells (nbgrader scores them 0): {', '.join(graded_stderr)}")
+    return problems
+
+
+def failure_reason(log: Path) -> str:
+    """The most telling line of a failed autograde's log."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    raised = [line.strip() for line in lines if re.match(r"\s*[\w.]+(Error|Exception|Interrupt): ", line)]
+    logged = [line.split("| ERROR]")[-1] for line in lines if "| ERROR]" in line and "Please see" not in line]
+    return first_line((raised or logged or ["no log output"])[-1 if raised else 0], 100)
+
+
+# --------------------------------------------------------------------------- gradebook rows
+
+def copy_submission(source_url: str, target_url: str, course: Course, student: str) -> None:
+    """Copy one student's submission (student row, timestamp, every grade and comment, flags
+    and late penalties) from a worker's gradebook into the real one, through nbgrader's API.
+    Both gradebooks hold the assignment with the same cells (the worker's is a copy)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with warnings.catch_warnings(), Gradebook(source_url, course.course_id) as src, \
+            Gradebook(target_url, course.course_id) as dst:
+        # nbgrader's add_submission trips SQLAlchemy's autoflush warning; the rows are written
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        try:
+            submitted = src.find_submission(course.assignment, student)
+        except MissingEntry:  # killed before nbgrader recorded it: an empty submission, zeroed later
+            dst.update_or_create_student(student)
+            dst.update_or_create_submission(course.assignment, student)
+            return
+        person = submitted.student
+        dst.update_or_create_student(student, first_name=person.first_name, last_name=person.last_name,
+                                     email=person.email, lms_user_id=person.lms_user_id)
+        target = dst.update_or_create_submission(course.assignment, student)
+        target.timestamp, target.extension = submitted.timestamp, submitted.extension
+        for notebook in submitted.notebooks:
+            dst_notebook = dst.find_submission_notebook(notebook.name, course.assignment, student)
+            dst_notebook.flagged = notebook.flagged
+            dst_notebook.late_submission_penalty = notebook.late_submission_penalty
+            for grade in notebook.grades:
+                row = dst.find_grade(grade.name, notebook.name, course.assignment, student)
+                for attr in ("auto_score", "manual_score", "extra_credit", "needs_manual_grade"):
+                    setattr(row, attr, getattr(grade, attr))
+            for comment in notebook.comments:
+                row = dst.find_comment(comment.name, notebook.name, course.assignment, student)
+                row.auto_comment, row.manual_comment = comment.auto_comment, comment.manual_comment
+        dst.db.commit()
+
+
+def zero_unscored(db_url: str, course: Course, student: str) -> list[str]:
+    """Set every autograded test cell nbgrader left unscored (notebook unreadable, cell
+    deleted, run killed) to 0 and not "needs manual grade"; return their names."""
+    from nbgrader.api import GradeCell, Gradebook
+
+    zeroed = []
+    with Gradebook(db_url, course.course_id) as gb:
+        for notebook in gb.find_submission(course.assignment, student).notebooks:
+            answers = {cell.name for cell in notebook.notebook.solution_cells}  # answer+grade: manual
+            for grade in notebook.grades:
+                if (grade.auto_score is None and grade.manual_score is None and isinstance(grade.cell, GradeCell)
+                        and grade.cell.cell_type == "code" and grade.name not in answers):
+                    grade.auto_score, grade.needs_manual_grade = 0.0, False
+                    zeroed.append(grade.name)
+        gb.db.commit()
+    return zeroed
+
+
+def snapshot_sqlite(db_url: str, dest: Path, root: Path) -> str:
+    """Copy an SQLite gradebook consistently (sqlite3's backup API); return the copy's URL.
+    A relative path in the URL is relative to the course root (where nbgrader runs)."""
+    path = Path(db_url.split("sqlite:///", 1)[1])
+    with closing(sqlite3.connect(root / path)) as src, closing(sqlite3.connect(dest)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{dest}"
+
+
+# --------------------------------------------------------------------------- the class
+
+@dataclass
+class Result:
+    """One student's outcome."""
+
+    student: str
+    status: str = "graded"        # graded | failed (nbgrader gave up) | killed (wall-clock limit)
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    zeroed: list[str] = field(default_factory=list)
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id → (score, max)
+
+
+@dataclass
+class ClassRun:
+    """What ``grade_class`` did: per-student results and where the outputs are."""
+
+    course: Course
+    workers: int
+    seconds: float
+    results: dict[str, Result]
+    grades_csv: Path
+    report: Path
+    phases: dict[str, float] = field(default_factory=dict)  # register, autograde, feedback, export: s
+    summary: str = ""
+
+
+def grade_class(course: Course, *, workers: int | None = None, timeout: int | None = None,
+                submission_timeout: float | None = None, students: list[str] | None = None,
+                progress: bool = True) -> ClassRun:
+    """Autograde every submission in parallel, zero what could not be scored, generate the
+    feedback, export grades.csv and build the summary."""
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if workers < 1:
+        raise GradeError(f"--workers must be at least 1, got {workers}")
+    timeout = course.execute_timeout if timeout is None else timeout
+    if timeout < 1:
+        raise GradeError(f"--timeout must be at least 1 second, got {timeout}")
+    names = course.students(students)
+    parallel = min(workers, len(names))
+    limit = submission_timeout or (course.code_cells() + 5) * timeout + 60
+    start = phase = time.monotonic()
+    phases: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal phase
+        phases[name], phase = time.monotonic() - phase, time.monotonic()
+
+    logs = course.root / "grading" / course.assignment / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    results = {name: Result(name, problems=inspect_submission(course, name)) for name in names}
+    with tempfile.TemporaryDirectory(prefix="initcourse-grade-") as scratch:
+        # register (or refresh) the assignment's cells in the gradebook; the release goes to scratch
+        run_nbgrader(course, "generate_assignment", course.assignment, "--force",
+                     f"--CourseDirectory.release_directory={Path(scratch) / 'release'}",
+                     what=f"registering {course.assignment} in the gradebook ({redact(course.db_url)})")
+        lap("register")
+        slots: queue.Queue[str] = queue.Queue()
+        for k in range(parallel):
+            slots.put(snapshot_sqlite(course.db_url, Path(scratch) / f"worker-{k}.db", course.root) if course.sqlite else course.db_url)
+
+        def autograde(student: str) -> tuple[str, str, int | None, float]:
+            slot, began = slots.get(), time.monotonic()
+            try:
+                args = ["autograde", course.assignment, f"--student={glob.escape(student)}", "--force",
+                        f"--Execute.timeout={timeout}"]
+                code = run_limited(course.nbgrader(*args, db_url=slot), cwd=course.root, env=tool_env(parallel),
+                                   limit=limit, log=logs / f"{student}.log")
+            except BaseException:
+                slots.put(slot)
+                raise
+            return student, slot, code, time.monotonic() - began
+
+        bar = _progress(len(names), f"autograde {course.assignment} ×{parallel}", progress)
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            futures = [pool.submit(autograde, name) for name in names]
+            try:
+                for future in as_completed(futures):
+                    student, slot, code, seconds = future.result()
+                    try:
+                        finish(course, results[student], slot, code, seconds, logs / f"{student}.log", timeout, limit)
+                    finally:
+                        slots.put(slot)
+                    bar.set_postfix_str(f"{student}: {results[student].score:g}/{results[student].max_score:g}")
+                    bar.update(1)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            finally:
+                bar.close()
+        lap("autograde")
+
+    # feedback and export only read the gradebook: run them side by side
+    grades_csv = course.root / "grades.csv"
+    feedback = ["generate_feedback", course.assignment, "--force"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = [pool.submit(run_nbgrader, course, "export", f"--to={grades_csv}", what="nbgrader export")]
+        if students:
+            done += [pool.submit(run_nbgrader, course, *feedback, f"--student={glob.escape(name)}",
+                                 what=f"generate_feedback for {name}") for name in names]
+        else:
+            done.append(pool.submit(run_nbgrader, course, *feedback, what=f"generate_feedback {course.assignment}"))
+        for future in done:
+            future.result()
+    lap("feedback and export")
+    for name, result in results.items():
+        if not list((course.root / "feedback" / name / course.assignment).glob("*.html")):
+            result.problems.append("no feedback")
+    run = ClassRun(course, parallel, time.monotonic() - start, results, grades_csv,
+                   course.root / "grading" / course.assignment / "summary.txt", phases)
+    run.summary = summary(run)
+    run.report.write_text(run.summary + "\n", encoding="utf-8")
+    return run
+
+
+def finish(course: Course, result: Result, slot: str, code: int | None, seconds: float, log: Path,
+           timeout: int, limit: float) -> None:
+    """In the main process, after one autograde: merge its rows, zero what is unscored, read
+    the scores back and record what went wrong."""
+    result.seconds = seconds
+    if code is None:
+        result.status = "killed"
+        result.problems.append(f"killed after the {limit:.0f} s limit per submission")
+    elif code != 0:
+        result.status = "failed"
+        unreadable = any(" unreadable (" in problem for problem in result.problems)
+        result.problems.append("nbgrader could not grade it" + ("" if unreadable else f": {failure_reason(log)}"))
+    if slot != course.db_url:
+        copy_submission(slot, course.db_url, course, result.student)
+    elif code is None:  # killed while writing to a server gradebook: make sure the rows exist
+        from nbgrader.api import Gradebook
+
+        with warnings.catch_warnings(), Gradebook(course.db_url, course.course_id) as gb:
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            gb.update_or_create_student(result.student)
+            gb.update_or_create_submission(course.assignment, result.student)
+    result.zeroed = zero_unscored(course.db_url, course, result.student)
+    if code == 0:
+        result.problems.extend(inspect_autograded(course, result.student, timeout))
+    if result.zeroed and code == 0:
+        result.problems.append(f"zeroed (not scored by nbgrader): {', '.join(result.zeroed)}")
+    elif result.zeroed:
+        result.problems.append("all cells zeroed")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        submission = gb.find_submission(course.assignment, result.student)
+        result.score, result.max_score = float(submission.score), float(submission.max_score)
+        result.cells = {g.name: (float(g.score), float(g.max_score)) for nb in submission.notebooks for g in nb.grades}
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    """A tqdm bar on stderr; when stderr is not a terminal (CI, a log file), one plain line
+    per finished submission instead of a redrawn bar."""
+    if enabled and not sys.stderr.isatty():
+        return _Lines(total, desc)
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="sub", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
+                bar_format="{desc}: {n}/{total} |{bar}| {elapsed}<{remaining} {postfix}")
+
+
+class _Lines:
+    """tqdm's update / set_postfix_str / close, printed as lines."""
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self.n, self.postfix, self.start = total, desc, 0, "", time.monotonic()
+
+    def set_postfix_str(self, text: str) -> None:
+        self.postfix = text
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        print(f"[grade] {self.desc}: {self.n}/{self.total} after {time.monotonic() - self.start:.0f} s — {self.postfix}",
+              file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- the summary
+
+BUCKETS = [(1.0, 1.01, "100%"), (0.75, 1.0, "75–99%"), (0.5, 0.75, "50–74%"), (0.25, 0.5, "25–49%"),
+           (1e-9, 0.25, "1–24%"), (0.0, 1e-9, "0%")]
+
+
+def summary(run: ClassRun, *, student_rows: int = 40) -> str:
+    """The class table an instructor reads: scores, mean, distribution, most-failed cells."""
+    course, results = run.course, list(run.results.values())
+    total = max((r.max_score for r in results), default=0.0) or 1.0
+    scores = [r.score for r in results]
+    rates = [len(results) / seconds * 60 for seconds in (run.seconds, run.phases.get("autograde", 0.0)) if seconds]
+    lines = [f"{course.assignment}: {len(results)} submission(s) graded in {run.seconds:.0f} s with "
+             f"{run.workers} worker(s): " + " overall, ".join(f"{rate:.1f}" for rate in rates)
+             + " per minute" + (" while autograding" if len(rates) == 2 else ""),
+             "  " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in run.phases.items())
+             + f"; gradebook {redact(course.db_url)}", ""]
+    shown = results if len(results) <= student_rows else [r for r in results if r.problems or r.status != "graded"]
+    if shown:
+        width = max(12, *(len(r.student) for r in shown))
+        lines.append(f"{'student':{width}}  {'score':>6}  {'time':>5}  problems")
+        for r in shown:
+            problems = "; ".join(r.problems) or "—"
+            lines.append(f"{r.student:{width}}  {r.score:6g}  {r.seconds:4.0f}s  {problems}")
+        if len(shown) < len(results):
+            lines.append(f"({len(results) - len(shown)} more without problems: see {rel(run.grades_csv)})")
+        lines.append("")
+    lines.append(f"mean {statistics.fmean(scores):.1f} / {total:g} ({statistics.fmean(scores) / total:.0%}), "
+                 f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")
+    lines.append("distribution (share of the maximum):")
+    for low, high, label in BUCKETS:
+        count = sum(low <= s / total < high for s in scores)
+        lines.append(f"  {label:>7} {'█' * count:{min(40, len(scores))}} {count}")
+    failed: dict[str, list] = {}
+    for r in results:
+        for name, (score, best) in r.cells.items():
+            failed.setdefault(name, [0, best])[0] += score < best
+    worst = sorted(((n, f, best) for n, (f, best) in failed.items() if f), key=lambda t: (-t[1], t[0]))[:8]
+    if worst:
+        lines.append("most-failed graded cells:")
+        width = max(len(n) for n, _, _ in worst)
+        for name, count, best in worst:
+            lines.append(f"  {name:{width}}  {best:g} pt  failed by {count} of {len(results)} ({count / len(results):.0%})")
+    problems = sum(bool(r.problems) for r in results)
+    lines += ["", f"{problems} submission(s) with problems; {sum(r.status != 'graded' for r in results)} nbgrader "
+                  f"could not grade (zeroed). Outputs: {rel(run.grades_csv)}, "
+                  f"{rel(course.root / 'feedback')}/<student>/{course.assignment}/, "
+                  f"logs in {rel(course.root / 'grading' / course.assignment / 'logs')}/"]
+    return "\n".join(lines)
+
+
+def redact(url: str) -> str:
+    """A database URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':')[0]}@{host}"
+    return url
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- CLI
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python3 tools/course.py grade", description=__doc__.split("\n\n")[0])
+    p.add_argument("assignment", metavar="NN-topic", help="the assignment to grade, e.g. 03-xavier")
+    p.add_argument("--root", default=str(REPO), help="nbgrader course root (default: the repository)")
+    p.add_argument("--workers", type=int, default=None, help="parallel autograde processes (default: the CPU count)")
+    p.add_argument("--timeout", type=int, default=None, help="Execute.timeout per cell, in s (default: nbgrader_config.py's)")
+    p.add_argument("--submission-timeout", type=float, default=None,
+                   help="kill one student's autograde after this many s (default: every code cell at --timeout)")
+    p.add_argument("--db", default=None, help="gradebook URL (default: nbgrader_config.py's, or <root>/gradebook.db)")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        course = Course.load(Path(args.root), args.assignment, args.db)
+        run = grade_class(course, workers=args.workers, timeout=args.timeout,
+                          submission_timeout=args.submission_timeout, students=args.student,
+                          progress=not args.no_progress)
+    except GradeError as error:
+        print(f"[grade] error: {error}", file=sys.stderr)
+        return 2
+    print(run.summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
