@@ -3,7 +3,7 @@ solutions/, submissions built from the released notebooks, autograde, export."""
 
 import pytest
 
-from pipeline import CourseRoot
+from pipeline import CourseRoot, catalogue_answers
 
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.slow
@@ -117,19 +117,11 @@ CLASSES = {
 }
 
 
-def _entries(student: dict) -> dict:
-    from initkit.mistakes import MISTAKES, load_track
-
-    if any(key.startswith(("torch:", "keras:")) for key in student.values()):
-        load_track("torch"), load_track("keras")
-    return {answer: "solution" if key == "solution" else MISTAKES[key] for answer, key in student.items()}
-
-
 @pytest.fixture(scope="module", params=sorted(CLASSES))
 def graded_class(request, tmp_path_factory):
     assignment = request.param
     root = CourseRoot.create(tmp_path_factory.mktemp(assignment), [assignment])
-    students = {name: _entries(spec) for name, spec in CLASSES[assignment].items()}
+    students = {name: catalogue_answers(spec) for name, spec in CLASSES[assignment].items()}
     for name, answers in students.items():
         root.submit_entries(name, assignment, answers)
     root.autograde(assignment)

@@ -93,12 +93,12 @@ def postgres_url():
 def test_two_workers_grade_a_class_into_postgresql(postgres_url, tmp_path_factory):
     from nbgrader.api import Gradebook
 
-    from tools.grade_demo import entries
+    from tools.classroom import catalogue_answers
 
     root = CourseRoot.create(tmp_path_factory.mktemp("postgres-class"), [VARIANCE])
     expected = {}
     for name, spec in STUDENTS.items():
-        answers = entries(spec)
+        answers = catalogue_answers(spec)
         root.submit_entries(name, VARIANCE, answers)
         expected[name] = root.expected_scores(VARIANCE, answers)
     done = subprocess.run([sys.executable, str(REPO / "tools" / "grade.py"), VARIANCE, "--root", str(root.path),

@@ -14,7 +14,9 @@ torch = pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 
 import initkit.mistakes.keras_track as keras_catalogue  # noqa: E402
-import initkit.mistakes.torch_track  # noqa: E402,F401  (registration)
+from initkit.mistakes import load_track  # noqa: E402
+
+load_track("torch"), load_track("keras")  # registers every framework entry, notebook 08's included
 
 pytestmark = pytest.mark.frameworks
 SMOKE_SEEDS = (0, 1)

@@ -33,6 +33,17 @@ def without_solution_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
 
 
+def catalogue_answers(student: dict) -> dict:
+    """{answer cell: "solution" | catalogue key} → {answer cell: "solution" | catalogue entry},
+    the form ``CourseRoot.submit_entries`` and ``expected_scores`` take (framework-track keys,
+    "torch:…" / "keras:…", load their track first)."""
+    from initkit.mistakes import MISTAKES, load_track
+
+    if any(key.startswith(("torch:", "keras:")) for key in student.values()):
+        load_track("torch"), load_track("keras")
+    return {answer: "solution" if key == "solution" else MISTAKES[key] for answer, key in student.items()}
+
+
 @dataclass
 class CourseRoot:
     path: Path

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.classroom import CourseRoot  # noqa: E402
+from tools.classroom import CourseRoot, catalogue_answers  # noqa: E402
 from tools.grade import Course, GradeError, grade_class  # noqa: E402
 
 # Per assignment: student → {answer cell: "solution" | catalogue key}; unanswered cells stay blank.
@@ -55,15 +55,6 @@ FLOOD = ("import sys\n\nfor step in range(20_000):  # debugging output left in\n
          "    print(f'step {step}: still here', file=sys.stderr)\n\n")
 
 
-def entries(student: dict) -> dict:
-    """Catalogue keys → entries (as tests/test_pipeline.py's ``_entries``)."""
-    from initkit.mistakes import MISTAKES, load_track
-
-    if any(key.startswith(("torch:", "keras:")) for key in student.values()):
-        load_track("torch"), load_track("keras")
-    return {answer: "solution" if key == "solution" else MISTAKES[key] for answer, key in student.items()}
-
-
 def _edit(root: CourseRoot, student: str, assignment: str, change) -> None:
     """Apply ``change(cells) -> cells`` to a submitted notebook."""
     for path in sorted((root.path / "submitted" / student / assignment).glob("*.ipynb")):
@@ -78,7 +69,7 @@ def build_class(root: CourseRoot, assignment: str) -> dict[str, dict[str, float]
         raise GradeError(f"no demo class for {assignment!r}: the demo has {', '.join(MISTAKE_STUDENTS)}")
     expected = {}
     for name, spec in MISTAKE_STUDENTS[assignment].items():
-        answers = entries(spec)
+        answers = catalogue_answers(spec)
         root.submit_entries(name, assignment, answers)
         expected[name] = root.expected_scores(assignment, answers)
     first = root.answer_ids(assignment)[0]
@@ -104,7 +95,7 @@ def build_class(root: CourseRoot, assignment: str) -> dict[str, dict[str, float]
     expected["deleted-cell"] = {**full, victim: 0.0}
     # a catalogued mistake whose failing test cell was "fixed" to print ok: nbgrader restores it
     mistake_name = next(n for n, spec in MISTAKE_STUDENTS[assignment].items() if spec.get(first, "solution") != "solution")
-    answers = entries(MISTAKE_STUDENTS[assignment][mistake_name])
+    answers = catalogue_answers(MISTAKE_STUDENTS[assignment][mistake_name])
     root.submit_entries("edited-test", assignment, answers)
     failed = next(g for g, score in expected[mistake_name].items() if score < full[g])  # a cell it fails
 

@@ -31,6 +31,16 @@ def _policy(layer, seed, dense_kernel=None, conv_kernel=None, skip=()):
         layer.bias.assign(keras.ops.zeros(layer.bias.shape))
 
 
+def _policy_variance(layer):
+    """The policy's variance for a Dense or Conv2D kernel (Keras layout: (*kernel, in, out))."""
+    shape = tuple(layer.kernel.shape)
+    receptive = 1
+    for k in shape[:-2]:
+        receptive *= k
+    fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+    return 2.0 / (fan_in + fan_out) if isinstance(layer, keras.layers.Dense) else 2.0 / fan_out
+
+
 @correct(TARGET, "one seeded preset per layer, seed + index", track="keras")
 def per_layer_presets(model, seed):
     for i, layer in enumerate(model.layers):
@@ -42,17 +52,8 @@ def by_hand_with_a_seed_generator(model, seed):
     generator = keras.random.SeedGenerator(seed)
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
-            shape = tuple(layer.kernel.shape)
-            receptive = 1
-            for k in shape[:-2]:
-                receptive *= k
-            fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
-            if isinstance(layer, keras.layers.Dense):
-                variance = 2.0 / (fan_in + fan_out)
-            else:
-                variance = 2.0 / fan_out
-            std = variance ** 0.5 / 0.87962566103423978
-            layer.kernel.assign(keras.random.truncated_normal(shape, stddev=std, seed=generator))
+            std = _policy_variance(layer) ** 0.5 / 0.87962566103423978
+            layer.kernel.assign(keras.random.truncated_normal(tuple(layer.kernel.shape), stddev=std, seed=generator))
             if layer.bias is not None:
                 layer.bias.assign(keras.ops.zeros(layer.bias.shape))
         elif isinstance(layer, keras.layers.BatchNormalization):
@@ -78,13 +79,7 @@ def seed_ignored(model, seed):
 def untruncated_normal(model, seed):
     for i, layer in enumerate(model.layers):
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
-            shape = tuple(layer.kernel.shape)
-            receptive = 1
-            for k in shape[:-2]:
-                receptive *= k
-            fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
-            variance = 2.0 / (fan_in + fan_out) if isinstance(layer, keras.layers.Dense) else 2.0 / fan_out
-            kernel = keras.initializers.RandomNormal(stddev=variance ** 0.5, seed=seed + i)
+            kernel = keras.initializers.RandomNormal(stddev=_policy_variance(layer) ** 0.5, seed=seed + i)
             _policy(layer, seed + i, dense_kernel=lambda seed: kernel, conv_kernel=lambda seed: kernel)
         else:
             _policy(layer, seed + i)
