@@ -23,6 +23,8 @@ import os
 
 import numpy as np
 
+from ._validate import one_of
+
 BATCH = 16
 
 #: name → (std of w as a function of (n, gain of the activation), distribution)
@@ -37,11 +39,6 @@ INITIALIZERS = {
 #: name → the activation's name in torch.nn.functional / keras.activations (and calculate_gain)
 ACTIVATIONS = ("relu", "tanh", "linear", "leaky_relu", "sigmoid", "selu")
 FRAMEWORKS = ("PyTorch", "Keras")
-
-
-def _check(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; received {value!r}")
 
 
 def _positive_int(name: str, value, low: int, high: int) -> int:
@@ -73,9 +70,9 @@ def propagation(initializer: str, activation: str, depth: int = 50, width: int =
                 framework: str = "PyTorch", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(std of x_l for l = 1..depth, std of ∂L/∂x_{l−1} for l = 1..depth); NaN where a
     value overflowed float32."""
-    _check("initializer", initializer, INITIALIZERS)
-    _check("activation", activation, ACTIVATIONS)
-    _check("framework", framework, FRAMEWORKS)
+    one_of("initializer", initializer, INITIALIZERS)
+    one_of("activation", activation, ACTIVATIONS)
+    one_of("framework", framework, FRAMEWORKS)
     depth = _positive_int("depth", depth, 1, 1000)
     width = _positive_int("width", width, 2, 4096)
     w = weights(initializer, activation, depth, width, seed)

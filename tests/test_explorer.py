@@ -42,9 +42,9 @@ def test_an_overflow_leaves_nan_forward_and_no_gradient():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"initializer": "xavier"}, r"initializer must be one of 'N\(0, 1\)'"),
-    ({"activation": "gelu"}, "activation must be one of 'relu'"),
-    ({"framework": "jax"}, "framework must be one of 'PyTorch', 'Keras'; received 'jax'"),
+    ({"initializer": "xavier"}, r"initializer must be 'N\(0, 1\)', .* or 'Orthogonal × gain'; received 'xavier'"),
+    ({"activation": "gelu"}, "activation must be 'relu', .* or 'selu'; received 'gelu'"),
+    ({"framework": "jax"}, "framework must be 'PyTorch' or 'Keras'; received 'jax'"),
     ({"depth": 0}, r"depth must be an int in \[1, 1000\]; received 0"),
     ({"width": 2.5}, r"width must be an int in \[2, 4096\]; received 2.5"),
 ])
