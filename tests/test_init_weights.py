@@ -13,25 +13,14 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import torch  # noqa: E402
 
 from initkit import checks  # noqa: E402
-from initkit.mistakes import MISTAKES, load_track  # noqa: E402
+from initkit.mistakes import MISTAKES, load_track, reference_model  # noqa: E402
 from verdicts import entry_failures, failing_aspects  # noqa: E402
 
 pytestmark = pytest.mark.frameworks
 load_track("torch"), load_track("keras")
 
 
-def torch_reference(model):
-    from initkit.torch_track import init_weights_torch as reference
-
-    reference(model)
-
-
-def keras_reference(model, seed):
-    from initkit.keras_track import init_weights_keras as reference
-
-    reference(model, seed)
-
-
+torch_reference, keras_reference = reference_model("init_weights_torch"), reference_model("init_weights_keras")
 CASES = [(checks.check_init_weights_torch, torch_reference), (checks.check_init_weights_keras, keras_reference)]
 
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from initkit import checks
-from initkit.mistakes import CORRECT, MISTAKES, load_track, reference, reference_track
+from initkit.mistakes import CORRECT, MISTAKES, load_track, reference, reference_model, reference_track
 
 OUT = Path(__file__).resolve().parent.parent / "calibration"
 
@@ -48,7 +48,7 @@ def entries(tracks=("numpy",)):
     if "torch" in tracks:
         for target, name in TORCH_REFERENCES.items():
             yield f"torch:{target}/initkit", target, checks.from_torch(reference_track("torch", name)), None, (), "torch"
-        yield "torch:init_weights_torch/initkit", "init_weights_torch", model_reference("torch"), None, (), "torch"
+        yield "torch:init_weights_torch/initkit", "init_weights_torch", reference_model("init_weights_torch"), None, (), "torch"
     if "keras" in tracks:
         from initkit.mistakes.keras_track import PRESETS
 
@@ -59,25 +59,10 @@ def entries(tracks=("numpy",)):
                    checks.from_keras(reference_track("keras", preset)), config, (), "keras")
         yield ("keras:orthogonal/initkit", "orthogonal",
                checks.from_keras(reference_track("keras", "Orthogonal")), None, (), "keras")
-        yield "keras:init_weights_keras/initkit", "init_weights_keras", model_reference("keras"), None, (), "keras"
+        yield "keras:init_weights_keras/initkit", "init_weights_keras", reference_model("init_weights_keras"), None, (), "keras"
     for e in [*CORRECT.values(), *MISTAKES.values()]:
         if e.track in tracks:
             yield e.key, e.target, e.graded, e.fixed, e.fails, e.track
-
-
-def model_reference(track: str):
-    """initkit's notebook-08 function wrapped as a student's own (the checks refuse initkit's)."""
-    if track == "torch":
-        from initkit.torch_track import init_weights_torch as implementation
-
-        def init_weights_torch(model):
-            implementation(model)
-        return init_weights_torch
-    from initkit.keras_track import init_weights_keras as implementation
-
-    def init_weights_keras(model, seed):
-        implementation(model, seed)
-    return init_weights_keras
 
 
 def failed_aspects(target, fn, seed, fixed=None) -> list:

@@ -229,6 +229,24 @@ def reference_track(track: str, name: str):
     })
 
 
+def reference_model(target: str) -> Callable:
+    """initkit's notebook-08 function (``init_weights_torch`` / ``init_weights_keras``) wrapped
+    as a student's own (the checks refuse initkit's functions themselves)."""
+    if target == "init_weights_torch":
+        from initkit.torch_track import init_weights_torch as implementation
+
+        def init_weights_torch(model):
+            implementation(model)
+        return init_weights_torch
+    if target == "init_weights_keras":
+        from initkit.keras_track import init_weights_keras as implementation
+
+        def init_weights_keras(model, seed):
+            implementation(model, seed)
+        return init_weights_keras
+    raise ValueError(f"target must be 'init_weights_torch' or 'init_weights_keras'; received {target!r}")
+
+
 def by_target(target: str, entries: dict | None = None) -> list:
     pool = {**MISTAKES, **CORRECT} if entries is None else entries
     return [e for e in pool.values() if e.target == target]
