@@ -2,7 +2,7 @@
 # run the `python tools/course.py …` command directly.
 PY ?= python3
 
-.PHONY: setup lab instructor release release-check test bench grade grade-demo
+.PHONY: setup lab instructor release release-check test bench grade grade-demo compare
 
 setup:
 	$(PY) tools/course.py setup
@@ -34,3 +34,10 @@ endif
 
 grade-demo:
 	$(PY) tools/course.py grade-demo $(GRADE_ARGS)
+
+# make compare NB=03-xavier: your answers in workspace/ against solutions/
+compare:
+ifndef NB
+	$(error NB is not set: make compare NB=<NN-topic>, one of $(notdir $(wildcard solutions/*)))
+endif
+	$(PY) tools/course.py compare $(NB) $(COMPARE_ARGS)

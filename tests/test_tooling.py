@@ -231,6 +231,55 @@ def test_lab_server_has_no_formgrader(tmp_path):
             raise
 
 
+# --------------------------------------------------------------------------- compare
+
+def set_answer(notebook: Path, grade_id: str, source: str | None) -> None:
+    """Replace (or, with None, delete) one answer cell of a workspace notebook."""
+    nb = nbformat.read(notebook, as_version=4)
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert cells, f"no cell {grade_id} in {notebook}"
+    if source is None:
+        nb.cells.remove(cells[0])
+    else:
+        cells[0].source = source
+    nbformat.write(nb, notebook)
+
+
+def test_compare_shows_each_answer_against_the_solution(workspace):
+    notebook = workspace / "03-xavier" / "03-xavier.ipynb"
+    solution = course.answer_cells(ROOT / "solutions" / "03-xavier" / "03-xavier.ipynb")
+    set_answer(notebook, "03-compute_fans", course.without_solution_markers(solution["03-compute_fans"]))
+    set_answer(notebook, "03-xavier_uniform", "def xavier_uniform(shape, gain=1.0, rng=None):\n    return 0.0\n")
+    set_answer(notebook, "03-xavier_normal", None)
+
+    result = run_course("compare", "03-xavier", "--workspace", str(workspace))
+    assert result.returncode == 0, result.stdout
+    blocks = dict(block.split("\n", 1) for block in ("\n" + result.stdout).split("\n── ")[1:])
+    by_cell = {header.split()[0]: body for header, body in blocks.items()}
+    assert by_cell["03-compute_fans"].strip() == "the same as the solution"
+    assert "-    return 0.0" in by_cell["03-xavier_uniform"]
+    assert "+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))" in by_cell["03-xavier_uniform"]
+    assert "missing from your notebook" in by_cell["03-xavier_normal"]
+    assert "### BEGIN SOLUTION" not in result.stdout
+
+
+def test_compare_reveals_an_unanswered_solution_only_when_asked(workspace):
+    hidden = run_course("compare", "01-variance", "--workspace", str(workspace))
+    assert "not answered yet (--reveal shows the solution)" in hidden.stdout
+    assert "var_x * mean_y**2" not in hidden.stdout
+    shown = run_course("compare", "01-variance", "--workspace", str(workspace), "--reveal")
+    assert "+    return float(var_x * var_y + var_x * mean_y**2 + var_y * mean_x**2)" in shown.stdout
+
+
+def test_compare_names_what_is_wrong_with_its_arguments(workspace, tmp_path):
+    unknown = run_course("compare", "3-xavier", "--workspace", str(workspace))
+    assert unknown.returncode == 1
+    assert "unknown notebook '3-xavier'; one of: 00-setup, 01-variance" in unknown.stdout
+    missing = run_course("compare", "03-xavier", "--workspace", str(tmp_path / "empty"))
+    assert missing.returncode == 1
+    assert "03-xavier/03-xavier.ipynb does not exist: run `python3 tools/course.py lab` first" in missing.stdout
+
+
 # --------------------------------------------------------------------------- initkit
 
 @pytest.mark.slow

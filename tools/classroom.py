@@ -22,15 +22,9 @@ from pathlib import Path
 
 import nbformat
 
+from tools.course import without_solution_markers  # noqa: F401  (re-exported for the tests)
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-
-
-def without_solution_markers(source: str) -> str:
-    """A solution cell's code without nbgrader's BEGIN/END SOLUTION lines."""
-    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
 
 
 def catalogue_answers(student: dict) -> dict:

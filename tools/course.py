@@ -6,6 +6,7 @@ Run it with any Python 3.11+ (no virtual environment needs to be active)::
     python3 tools/course.py setup        # create .venv and install the pinned packages
     python3 tools/course.py lab          # copy the released notebooks to workspace/, open JupyterLab
     python3 tools/course.py test         # run the test suite (what CI runs)
+    python3 tools/course.py compare 03-xavier   # your answers in workspace/ against solutions/
     python3 tools/course.py instructor   # JupyterLab at the repo root, nbgrader formgrader on
     python3 tools/course.py release      # regenerate course/ from solutions/ with nbgrader
     python3 tools/course.py release --check   # fail if course/ differs from a fresh release
@@ -322,6 +323,68 @@ def cmd_instructor(args: argparse.Namespace, extra: list[str]) -> int:
     return serve(cmd, ROOT, venv_env())
 
 
+# --------------------------------------------------------------------------- compare
+
+def answer_cells(notebook: Path) -> dict[str, str]:
+    """grade_id → source of every answer cell (nbgrader ``solution`` cell) of a notebook."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    answers = {}
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and meta.get("grade_id"):
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            answers[meta["grade_id"]] = source
+    return answers
+
+
+def without_solution_markers(source: str) -> str:
+    """A solution cell as a student would write it: no ``### BEGIN/END SOLUTION`` lines."""
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def compare_answers(mine: Path, solution: Path, reveal: bool = False) -> list[str]:
+    """Lines that show, answer cell by answer cell, how ``mine`` differs from ``solution``
+    (an unanswered exercise's solution only with ``reveal``)."""
+    import difflib
+
+    yours, theirs = answer_cells(mine), answer_cells(solution)
+    lines = []
+    if not theirs:
+        return ["   no exercises in this notebook"]
+    for grade_id, reference in theirs.items():
+        reference = without_solution_markers(reference)
+        lines.append(f"── {grade_id} " + "─" * max(3, 60 - len(grade_id)))
+        if grade_id not in yours:
+            lines.append("   missing from your notebook (a deleted cell scores 0 when graded)")
+        elif "raise NotImplementedError" in yours[grade_id] and not reveal:
+            lines.append("   not answered yet (--reveal shows the solution)")
+        elif yours[grade_id].strip() == reference.strip():
+            lines.append("   the same as the solution")
+        else:
+            lines += [line.rstrip("\n") for line in difflib.unified_diff(
+                yours[grade_id].strip().splitlines(), reference.strip().splitlines(),
+                fromfile=f"yours: {rel(mine)}", tofile=f"solution: {rel(solution)}", lineterm="")]
+    return lines
+
+
+def cmd_compare(args: argparse.Namespace, extra: list[str]) -> int:
+    """Print, per exercise, a diff of the learner's answer against the solution."""
+    workspace = Path(args.workspace).resolve() if args.workspace else DEFAULT_WORKSPACE
+    solutions = sorted((SOURCE_DIR / args.name).glob("*.ipynb")) if (SOURCE_DIR / args.name).is_dir() else []
+    if not solutions:
+        known = ", ".join(p.name for p in assignment_folders(SOURCE_DIR))
+        sys.exit(f"[compare] unknown notebook {args.name!r}; one of: {known}")
+    for solution in solutions:
+        mine = workspace / args.name / solution.name
+        if not mine.exists():
+            sys.exit(f"[compare] {rel(mine)} does not exist: run `python3 tools/course.py lab` first "
+                     f"(or pass --workspace PATH)")
+        say("compare", f"{rel(mine)} against {rel(solution)} (answer cells only; - yours, + solution)")
+        print("\n".join(compare_answers(mine, solution, reveal=args.reveal)))
+    return 0
+
+
 # --------------------------------------------------------------------------- release
 
 def generate(course_root: Path, names: list[str], everything: bool = False) -> None:
@@ -513,6 +576,10 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--dry-run", action="store_true", help="prepare and print the command, do not start it")
         if name == "lab":
             p.add_argument("--workspace", help="workspace folder (default: workspace/)")
+    p = add("compare", cmd_compare, "show how your answers in workspace/ differ from solutions/, exercise by exercise")
+    p.add_argument("name", metavar="NN-topic", help="the notebook to compare, e.g. 03-xavier")
+    p.add_argument("--workspace", help="workspace folder (default: workspace/)")
+    p.add_argument("--reveal", action="store_true", help="also show the solution of exercises not answered yet")
     p = add("release", cmd_release, "regenerate course/ from solutions/ with nbgrader generate_assignment")
     p.add_argument("names", nargs="*", metavar="NN-topic", help="assignments to release (default: all)")
     p.add_argument("--check", action="store_true", help="compare a fresh release with course/; exit 1 if different")
