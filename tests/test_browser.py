@@ -6,6 +6,10 @@ Selenium and chromedriver.
   cell, select all, type — as a student does), then *Run → Run All Cells*; the visible check
   prints its ✓ line. A buggy answer (dividing by n − 1) then shows the check's
   AssertionError with its diagnostic.
+- 01-variance: the same with initkit's own checks — a catalogued mistake (the mean terms
+  dropped) passes `interface`, fails `values` with the engine's message and its
+  "Diagnosis: … the mean terms vanish only when both means are 0"; the correct answer then
+  prints both ✓ lines.
 - 02-signal-propagation: the explorer cell runs and renders its widgets (dropdowns, sliders,
   a status line, a plot); choosing another initializer changes the status text and the plot.
 - ``python3 tools/course.py instructor``: the formgrader page loads and lists the assignments
@@ -51,6 +55,11 @@ CORRECT = ("def sample_variance(x):\n"
 BUGGY = ("def sample_variance(x):\n"
          "x = np.asarray(x, dtype=float)\n"
          "return float(np.sum((x - x.mean()) ** 2) / (len(x) - 1))")
+
+PRODUCT_OF_VARIANCES = ("def var_of_product(mean_x, var_x, mean_y, var_y):\n"
+                        "return var_x * var_y")  # initkit.mistakes: var_of_product/product_of_variances
+PRODUCT_RULE = ("def var_of_product(mean_x, var_x, mean_y, var_y):\n"
+                "return var_x * var_y + var_x * mean_y ** 2 + var_y * mean_x ** 2")
 
 
 def unavailable(reason: str):
@@ -339,9 +348,9 @@ def run_all_and_wait(driver, check_cell, shows, description: str) -> str:
     return output_text(check_cell)
 
 
-def check_line(out: str) -> bool:
+def check_line(out: str, line: str = "✓ sample_variance: values") -> bool:
     """The check's own ✓ line (a traceback also quotes the print statement, not at line start)."""
-    return "✓ sample_variance: values" in out.splitlines()
+    return any(printed.startswith(line) for printed in out.splitlines())
 
 
 # ----------------------------------------------------------------------------- tests
@@ -361,6 +370,26 @@ def test_exercise_check_passes_then_shows_the_diagnostic(lab, driver, screenshot
     assert not check_line(out), out
     assert "the variance of [1, 2, 3, 4] is 1.25, got 1.666" in out and "divide by n, not n - 1" in out, out
     screenshots(driver, "00-setup-check-failing")
+
+
+def test_initkit_checks_show_a_diagnosis_then_pass(lab, driver, screenshots):
+    open_notebook(driver, lab, "01-variance/01-variance.ipynb")
+    exercise = cell_containing(driver, "def var_of_product")
+    interface = cell_containing(driver, 'aspect="interface"')
+    values = cell_containing(driver, 'aspect="values"')
+
+    type_into_cell(driver, exercise, PRODUCT_OF_VARIANCES)
+    out = run_all_and_wait(driver, values, lambda out: "AssertionError" in out, "an AssertionError")
+    assert check_line(output_text(interface), "✓ var_of_product: interface"), output_text(interface)
+    assert "var_of_product — values:" in out and "expected 6.75" in out, out
+    assert "Diagnosis:" in out and "the mean terms vanish only when both means are 0" in out, out
+    screenshots(driver, "01-variance-check-diagnosis")
+
+    type_into_cell(driver, exercise, PRODUCT_RULE)
+    out = run_all_and_wait(driver, values, lambda out: check_line(out, "✓ var_of_product: values"), "the ✓ line")
+    assert "Error" not in out, out
+    assert check_line(output_text(interface), "✓ var_of_product: interface"), output_text(interface)
+    screenshots(driver, "01-variance-checks-passing")
 
 
 def test_explorer_renders_and_reacts(lab, driver, screenshots):
