@@ -81,6 +81,13 @@ def test_every_repository_path_in_the_readme_exists():
     assert not missing, f"README names paths that do not exist: {missing}"
 
 
+def test_every_picture_and_file_link_in_the_readme_exists():
+    targets = set(re.findall(r"\]\(((?!https?:|#)[^)\s]+)\)", README))
+    assert any(t.endswith(".png") for t in targets), "the README shows no pictures"
+    missing = sorted(t for t in targets if not (ROOT / t).is_file())
+    assert not missing, f"README links to files that do not exist: {missing}"
+
+
 def test_every_internal_link_lands_on_a_heading_or_an_anchor():
     anchors = {github_anchor(h) for h in re.findall(r"^#{1,4} (.+)$", README, re.M)}
     anchors |= set(re.findall(r'<a id="([\w-]+)"></a>', README))
