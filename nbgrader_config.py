@@ -22,3 +22,19 @@ c.GenerateAssignment.create_assignment = True
 # Per-cell time limit when nbgrader executes notebooks (autograde, validate). nbgrader's
 # default is 30 s; the checks in initkit keep their own budget well below this.
 c.Execute.timeout = 120
+
+# Grading a submission that cannot forge its grade (COURSE.md §9, docs/grading.md): nbgrader's
+# autograde chain as in nbgrader 0.9.6, except that our IsolatedExecute replaces Execute. It
+# runs the student's notebook in a confined kernel and evaluates every graded test cell in
+# the grader's own process, where student code cannot reach the verdict.
+import sys  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # initgrader, without an install
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,  # noqa: E402
+                                    LimitOutput, SaveAutoGrades)
+
+from initgrader.execute import IsolatedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [IsolatedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -135,10 +135,12 @@ def call_student(fn: Callable, name: str, *args, **kwargs):
 def _not_implemented_message(name: str, fn: Callable, exc: NotImplementedError) -> str:
     """Blank exercise, or a finished one calling a blank helper (03's Xavier calling the
     student's own ``compute_fans``): name the function that still raises."""
-    tb = exc.__traceback__
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    raiser = tb.tb_frame.f_code.co_name
+    raiser = getattr(exc, "raiser", None)  # set by the grader's proxy: the kernel's traceback stays there
+    if not raiser:
+        tb = exc.__traceback__
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        raiser = tb.tb_frame.f_code.co_name
     own_names = {name, getattr(fn, "__name__", name), "__init__", "__call__", "<module>", "<lambda>"}
     if raiser not in own_names:
         return (f"{name} calls {raiser}, which is not implemented yet: finish {raiser} first "
@@ -275,12 +277,16 @@ def run_check(name: str, aspects: dict[str, Callable], fn, aspect, seed, fixed,
             if not watchdog.fired:
                 raise
             if failure is None:  # (a timeout while diagnosing keeps the verdict already reached)
-                failure = (f"{label} — {chosen[len(passed)]}: your function took over "
-                           f"{watchdog.seconds:.0f} s, so the check stopped it — vectorise: avoid "
-                           "Python loops over elements (draw whole arrays at once).")
+                failure = f"{label} — {chosen[len(passed)]}: {timeout_message(watchdog.seconds)}"
     for asp, summary in passed:
         print(f"✓ {label}: {asp}" + (f" ({summary})" if summary else ""))
     return failure + noise.summary() if failure else None
+
+
+def timeout_message(seconds: float) -> str:
+    """What a student reads when their function ran out of the check's time."""
+    return (f"your function took over {seconds:.0f} s, so the check stopped it — vectorise: avoid "
+            "Python loops over elements (draw whole arrays at once).")
 
 
 def _label(name: str, fn) -> str:
@@ -314,6 +320,9 @@ def library_origin(obj) -> str:
     import functools
     import inspect
 
+    fact = getattr(obj, "library_origin_fact", None)  # a grader's stand-in: the kernel looked
+    if isinstance(fact, str):
+        return fact
     if isinstance(obj, functools.partial):
         return library_origin(obj.func)
     candidates = inspect.getmro(obj) if inspect.isclass(obj) else (obj,)

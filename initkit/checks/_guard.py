@@ -84,6 +84,21 @@ def _restore_fds(saved: list) -> None:
         os.close(copy)
 
 
+_watchdog_enabled = True
+
+
+@contextlib.contextmanager
+def watchdog_disabled():
+    """No watchdog inside: the grader's proxy enforces the time budget from outside the kernel
+    (a signal to the grader's own main thread would desynchronise it from the kernel)."""
+    global _watchdog_enabled
+    previous, _watchdog_enabled = _watchdog_enabled, False
+    try:
+        yield
+    finally:
+        _watchdog_enabled = previous
+
+
 class Watchdog:
     """Interrupt the main thread once ``seconds`` have passed, unless stopped first.
 
@@ -97,7 +112,7 @@ class Watchdog:
     def __init__(self, seconds: float | None = None) -> None:
         self.seconds = CHECK_BUDGET_S if seconds is None else seconds
         self.fired = False
-        self._active = threading.current_thread() is threading.main_thread() \
+        self._active = _watchdog_enabled and threading.current_thread() is threading.main_thread() \
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -143,15 +143,44 @@ def torch_params(description: str, model) -> list[Param]:
         if isinstance(m, (nn.Linear, nn.Conv2d)):
             w = m.weight.detach().numpy().astype(np.float64)
             receptive = math.prod(w.shape[2:])
-            fan_in, fan_out = w.shape[1] * receptive, w.shape[0] * receptive
-            var = 2.0 / (fan_in + fan_out) if isinstance(m, nn.Linear) else 2.0 / fan_out
+            fans = (w.shape[1] * receptive, w.shape[0] * receptive)
             params.append(Param(description, f"{mod_name}.weight", kind, "weight", w,
-                                _laws.normal(math.sqrt(var)), (fan_in, fan_out), nested))
+                                weight_law("torch", kind, fans), fans, nested))
             if m.bias is not None:
                 params.append(Param(description, f"{mod_name}.bias", kind, "bias", m.bias.detach().numpy(), nested=nested))
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             params.append(Param(description, f"{mod_name}.weight", kind, "bn_weight", m.weight.detach().numpy(), nested=nested))
             params.append(Param(description, f"{mod_name}.bias", kind, "bn_bias", m.bias.detach().numpy(), nested=nested))
+    return params
+
+
+def weight_law(track: str, layer: str, fans: tuple) -> _laws.Law:
+    """The policy's law for a weight of a ``layer`` ("Linear", "Dense", "Conv2d", "Conv2D"):
+    σ² = 2/(fan_in + fan_out) for Linear/Dense, 2/fan_out for convolutions; PyTorch draws an
+    untruncated normal, Keras a normal cut at ±2σ with σ = √s/0.87962566103423978."""
+    fan_in, fan_out = fans
+    var = 2.0 / (fan_in + fan_out) if layer in ("Linear", "Dense") else 2.0 / fan_out
+    if track == "torch":
+        return _laws.normal(math.sqrt(var))
+    sigma = math.sqrt(var) / TRUNCATION_STD
+    return _laws.truncated_normal(0.0, sigma, -2 * sigma, 2 * sigma)
+
+
+def params_from_data(track: str, rows) -> list[Param]:
+    """Parameters the student's kernel sent back as data (the grader's proxy), each weight's
+    law recomputed here from its layer and fans — never taken from the kernel."""
+    params = []
+    try:
+        for row in rows:
+            values = row["values"]
+            if not isinstance(values, np.ndarray) or values.dtype.kind != "f":
+                raise TypeError("values")
+            fans = tuple(int(f) for f in row["fans"])
+            law = weight_law(track, str(row["layer"]), fans) if row["role"] == "weight" else None
+            params.append(Param(str(row["model"]), str(row["name"]), str(row["layer"]), str(row["role"]),
+                                values, law, fans, bool(row["nested"])))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        raise CheckFailed("the kernel sent the model's parameters in a form the check cannot read.") from None
     return params
 
 
@@ -167,11 +196,9 @@ def keras_params(description: str, model) -> list[Param]:
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
             w = read(layer.kernel)
             receptive = math.prod(w.shape[:-2])
-            fan_in, fan_out = w.shape[-2] * receptive, w.shape[-1] * receptive
-            s = 2.0 / (fan_in + fan_out) if isinstance(layer, keras.layers.Dense) else 2.0 / fan_out
-            sigma = math.sqrt(s) / TRUNCATION_STD
+            fans = (w.shape[-2] * receptive, w.shape[-1] * receptive)
             params.append(Param(description, f"{layer.name}/kernel", kind, "weight", w,
-                                _laws.truncated_normal(0.0, sigma, -2 * sigma, 2 * sigma), (fan_in, fan_out)))
+                                weight_law("keras", kind, fans), fans))
             if layer.bias is not None:
                 params.append(Param(description, f"{layer.name}/bias", kind, "bias", read(layer.bias)))
         elif isinstance(layer, keras.layers.BatchNormalization):
@@ -347,12 +374,12 @@ def _distribution(track: str, initialized):
         weights = _weights(initialized(fn, ctx, 3))
         for i, p in enumerate(weights):
             assert_family(p.values, p.law, ctx.alpha / len(weights), f"distribution/{i}", p.where)
-        extra = _assert_keras_seeding(fn, ctx, weights) if track == "keras" else ""
+        extra = _assert_keras_seeding(fn, ctx, weights, initialized) if track == "keras" else ""
         return f"{len(weights)} weights, KS on standardised values{extra}"
     return distribution
 
 
-def _assert_keras_seeding(fn, ctx: Context, weights: list[Param]) -> str:
+def _assert_keras_seeding(fn, ctx: Context, weights: list[Param], initialized) -> str:
     """Layers of the same shape differ; the same seed repeats the draw; another seed changes it."""
     for a, b in zip(weights, weights[1:]):
         if a.model == b.model and a.values.shape == b.values.shape and np.array_equal(a.values, b.values):
@@ -360,8 +387,8 @@ def _assert_keras_seeding(fn, ctx: Context, weights: list[Param]) -> str:
                 f"in {a.model}: {a.name} and {b.name} received identical kernels — every layer needs "
                 "its own seed (e.g. seed + the layer's index), or two layers of the same shape start equal."
             )
-    again = [p for p in initialized_keras(fn, ctx, 3) if p.role == "weight"]
-    other = [p for p in initialized_keras(fn, ctx, 3, seed_offset=1) if p.role == "weight"]
+    again = [p for p in initialized(fn, ctx, 3) if p.role == "weight"]
+    other = [p for p in initialized(fn, ctx, 3, seed_offset=1) if p.role == "weight"]
     first = weights[0]
     if not np.array_equal(first.values, again[0].values):
         raise CheckFailed(
@@ -377,7 +404,19 @@ def _assert_keras_seeding(fn, ctx: Context, weights: list[Param]) -> str:
     return "; layers independent, seeded by `seed`"
 
 
+def _here_or_in_kernel(track: str, initialized):
+    """``initialized(fn, ctx, stream, seed_offset=0)`` in this process, or — for the grader's
+    stand-in of the student's function — in the student's kernel, as data."""
+    def run(fn, ctx: Context, stream: int, seed_offset: int = 0) -> list[Param]:
+        remote = getattr(fn, "initialized_remotely", None)
+        if remote is not None:
+            return params_from_data(track, remote(track, ctx.seed, stream, seed_offset))
+        return initialized(fn, ctx, stream, seed_offset) if seed_offset else initialized(fn, ctx, stream)
+    return run
+
+
 def _aspects(track: str, initialized) -> dict:
+    initialized = _here_or_in_kernel(track, initialized)
     return {"coverage": _coverage(track, initialized), "scale": _scale(track, initialized),
             "distribution": _distribution(track, initialized)}
 

@@ -236,12 +236,13 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
 def assert_rng_discipline(fn, name: str, shape: tuple, ctx: Context) -> str:
     """The rng aspect: seeded alike ⇒ equal, seeded differently ⇒ different, NumPy's global
     state untouched, and rng=None gives fresh values."""
-    np.random.seed(ctx.seed)
-    before, torch_before = np.random.get_state(), _torch_state()
+    seed_global, global_state = _global_rng(fn)
+    seed_global(ctx.seed)
+    before, torch_before = global_state()
     first = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 1))
     again = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 1))
     other = call_for_array(fn, name, shape, rng=np.random.default_rng(ctx.seed + 2))
-    after, torch_after = np.random.get_state(), _torch_state()
+    after, torch_after = global_state()
     call = describe_for(fn, name, (shape,), {"rng": np.random.default_rng()})
     source, example, when_none = rng_words(fn, name)
     if not np.array_equal(first, again):
@@ -259,7 +260,7 @@ def assert_rng_discipline(fn, name: str, shape: tuple, ctx: Context) -> str:
             "your function changed NumPy's global random state (np.random.*): draw from the "
             "`rng` argument instead, so results are reproducible."
         )
-    if torch_before is not None and not torch_before.equal(torch_after):
+    if torch_before is not None and not np.array_equal(np.asarray(torch_before), np.asarray(torch_after)):
         raise CheckFailed(
             "your function changed torch's global random state (torch.manual_seed, or drawing "
             "without generator=): draw from `generator` only."
@@ -272,12 +273,20 @@ def assert_rng_discipline(fn, name: str, shape: tuple, ctx: Context) -> str:
     return "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
 
 
+def _global_rng(fn):
+    """(seed NumPy's global generator, read (NumPy's, torch's) global states) where ``fn``
+    runs: in this process, or in the student's kernel when ``fn`` is the grader's stand-in."""
+    if hasattr(fn, "global_rng_state"):
+        return fn.global_rng_seed, fn.global_rng_state
+    return np.random.seed, lambda: (np.random.get_state(), _torch_state())
+
+
 def _torch_state():
     """torch's global RNG state if torch is in use, else None (never imports torch)."""
     import sys
 
     torch = sys.modules.get("torch")
-    return torch.get_rng_state() if torch is not None else None
+    return torch.get_rng_state().numpy() if torch is not None else None
 
 
 def _same_state(a, b) -> bool:

@@ -1,0 +1,193 @@
+"""Our execute step for ``nbgrader autograde`` (COURSE.md §9 B): it replaces nbgrader's
+``Execute`` in ``Autograde.autograde_preprocessors`` (``nbgrader_config.py``), so formgrader's
+button and ``tools/grade.py`` get it too.
+
+- The student's notebook runs in a confined kernel (``initgrader.sandbox``) on a staged copy
+  of their folder.
+- A graded test cell is **not** run in that kernel. Its source is taken from the gradebook
+  (the instructor's, hidden tests included) and evaluated in this process by
+  ``initgrader.proxy``; only the student's functions run in the kernel, behind a serve loop
+  on a private socket. The cell's outputs are the check's ✓ lines, or its error.
+- Every graded cell the grader did not evaluate — the kernel died, or stopped answering —
+  gets an error output, since nbgrader scores a test cell with no output as full points.
+- A kernel that dies is restarted at most ``max_kernel_restarts`` times: the new kernel
+  re-runs the code cells before the one that killed it (not that one, not graded cells), and
+  grading goes on. After the last restart the remaining graded cells get an error output.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import socket
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Float, Integer
+
+from . import proxy, sandbox
+
+#: Seconds the grader waits for the kernel to open a test cell's serve loop.
+CONNECT_TIMEOUT_S = 60.0
+
+
+class IsolatedExecute(Execute):
+    """nbgrader's Execute with the student's kernel confined and the verdicts computed here."""
+
+    sandbox = Bool(True, help="Run the kernel under bubblewrap (Linux). False runs it as a plain "
+                              "subprocess with a cleared environment and rlimits only, which does "
+                              "not keep it from reading or writing the grader's files.").tag(config=True)
+    max_kernel_restarts = Integer(2, help="How many times a dead kernel is restarted per notebook.").tag(config=True)
+    cell_budget = Float(proxy.CELL_BUDGET_S, help="Seconds the student's calls of one test cell may "
+                                                  "take in all.").tag(config=True)
+
+    # ------------------------------------------------------------------ the notebook
+
+    def preprocess(self, nb, resources=None, km=None):
+        folder = Path(resources["metadata"]["path"])
+        self._tests = instructor_tests(resources)
+        self._restarts = 0
+        self._gone = ""
+        self._serves = 0
+        if self.sandbox:
+            sandbox.bubblewrap()  # refuse to grade unconfined by accident
+        self._confinement, self._staging, private = sandbox.new_confinement(folder)
+        self.kernel_manager_class = sandbox.SandboxedKernelManager if self.sandbox else sandbox.UnconfinedKernelManager
+        resources["metadata"]["path"] = str(self._confinement.work)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            resources["metadata"]["path"] = str(folder)
+            sandbox.remove_cgroups(self._confinement.cgroups)
+            shutil.rmtree(private, ignore_errors=True)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.confinement = self._confinement
+        km.transport = "ipc"
+        km.ip = str(self._confinement.sockets / "k")
+        km.connection_file = str(self._confinement.sockets / "kernel.json")
+        return km
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        graded_test = grade_id in self._tests and cell.metadata["nbgrader"].get("grade") \
+            and not cell.metadata["nbgrader"].get("solution")
+        if self._gone:
+            cell.outputs = [error_output("KernelDied", self._gone)] if graded_test else []
+            return cell, resources
+        if graded_test:
+            cell.outputs = self.grade_here(self._tests[grade_id], index)
+            cell.execution_count = None
+        else:
+            try:
+                cell = self.execute_cell(cell, index, store_history=True)
+            except DeadKernelError:
+                cell.outputs.append(error_output("KernelDied", "the kernel died while running this cell"))
+                self.restart(index)
+        if not self._gone and not self.kernel_alive():
+            self.restart(index)
+        return cell, resources
+
+    # ------------------------------------------------------------------ a graded cell
+
+    def grade_here(self, source: str, index: int) -> list:
+        """Evaluate the instructor's test ``source`` here against the kernel's names."""
+        path = self._confinement.sockets / f"c{self._serves}.sock"
+        self._serves += 1
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        path.chmod(0o777)
+        listener.listen(1)
+        listener.settimeout(CONNECT_TIMEOUT_S)
+        try:
+            self.kc.execute(f"from initgrader.kernel_serve import serve as __initgrader_serve\n"
+                            f"__initgrader_serve({str(path)!r}, {self.cell_budget!r})",
+                            silent=True, store_history=False, allow_stdin=False)
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                self.restart(index)
+                return [error_output("KernelUnresponsive", "the kernel did not answer the grader, so this "
+                                     "cell could not be graded (did an earlier cell leave it busy?)")]
+        finally:
+            listener.close()
+            path.unlink(missing_ok=True)
+        channel = proxy.Channel(connection, self.cell_budget)
+        try:
+            printed, error = proxy.evaluate(source, channel)
+        except proxy.KernelUnresponsive as exc:
+            channel.close()
+            self.restart(index)
+            return [error_output("KernelUnresponsive", str(exc))]
+        channel.close()
+        outputs = [stream_output(printed)] if printed else []
+        if error is not None:
+            outputs.append(error_output(type(error).__name__, str(error)))
+        return outputs
+
+    # ------------------------------------------------------------------ kernel life
+
+    def kernel_alive(self) -> bool:
+        try:
+            return bool(self.run_sync_value(self.km.is_alive()))
+        except Exception:
+            return False
+
+    @staticmethod
+    def run_sync_value(value):
+        from jupyter_core.utils import ensure_async, run_sync
+
+        async def wait():
+            return await ensure_async(value)
+        return run_sync(wait)()
+
+    def restart(self, failed_index: int) -> None:
+        """Kill the kernel (and everything it started); start a new one and re-run the code
+        cells before ``failed_index`` that are neither graded tests nor the one that failed."""
+        self._cleanup_kernel()
+        sandbox.remove_cgroups(self._confinement.cgroups)
+        if self._restarts >= self.max_kernel_restarts:
+            self._gone = (f"the kernel died or stopped answering {self._restarts + 1} times, so the "
+                          "grader stopped; this cell was not graded")
+            return
+        self._restarts += 1
+        self._confinement.cgroups = sandbox.make_cgroups(self._confinement.limits, f"r{id(self)}-{self._restarts}")
+        self.km = self.create_kernel_manager()
+        self.start_new_kernel()
+        self.start_new_kernel_client()
+        for index, cell in enumerate(self.nb.cells[:failed_index]):
+            nbgrader = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or (nbgrader.get("grade") and not nbgrader.get("solution")):
+                continue
+            try:
+                self.execute_cell(copy.deepcopy(cell), index, store_history=False)
+            except DeadKernelError:
+                return self.restart(index)
+
+
+def instructor_tests(resources: dict) -> dict:
+    """grade_id → source of each graded test cell of this notebook, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    info = resources["nbgrader"]
+    with Gradebook(info["db_url"], info.get("course_id", "")) as gb:
+        notebook = gb.find_notebook(info["notebook"], info["assignment"])
+        graded = {c.name for c in notebook.grade_cells if c.cell_type == "code"}
+        answers = {c.name for c in notebook.solution_cells}
+        return {c.name: c.source for c in notebook.source_cells
+                if c.name in graded and c.name not in answers and c.cell_type == "code"}
+
+
+def error_output(name: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=name, evalue=message,
+                        traceback=[f"\x1b[0;31m{name}\x1b[0m: {message}"])
+
+
+def stream_output(text: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stdout", text=text)

@@ -1,0 +1,240 @@
+"""The grader's half of the proxy: evaluate a graded test cell in the grader's own process,
+with every name of the student's replaced by a stand-in that calls into the kernel
+(COURSE.md §9).
+
+The cell's source is the instructor's (nbgrader restored it from the gradebook). Names it
+binds itself (``from initkit.checks import check_xavier_uniform``, ``import numpy as np``)
+are the grader's; every other free name is looked up in the student's kernel and becomes a
+``RemoteFunction`` (or a ``RemoteValue`` when it is not callable). Calling one sends the
+arguments over the wire, the kernel runs the student's code, and the result comes back as
+data. The check itself — statistics, thresholds, the verdict and its message — runs here,
+where the student's code cannot reach it.
+
+Time: the student's calls of one test cell share ``CELL_BUDGET_S`` (a check's own budget,
+``initkit.checks._guard.CHECK_BUDGET_S``); the kernel's watchdog stops a call at the budget
+and the grader waits ``GRACE_S`` more before it declares the kernel unresponsive.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import socket
+import time
+import warnings
+
+import numpy as np
+
+from . import wire
+
+#: Seconds the student's calls of one test cell may take in all.
+CELL_BUDGET_S = 60.0
+#: Seconds the grader waits beyond a deadline for the kernel's own timeout reply.
+GRACE_S = 10.0
+#: Largest reply the grader reads (a check asks for at most 64 MiB of samples at once).
+MAX_REPLY_BYTES = 96 << 20
+
+
+class KernelUnresponsive(Exception):
+    """The kernel did not answer in time, broke the protocol or closed the connection."""
+
+
+class Channel:
+    """One connected serve loop: requests and replies under the cell's time budget."""
+
+    def __init__(self, sock: socket.socket, budget_s: float = CELL_BUDGET_S) -> None:
+        self.sock, self.budget_s, self.used_s = sock, budget_s, 0.0
+        self.broken: str | None = None
+        self.calls = 0
+
+    @property
+    def remaining_s(self) -> float:
+        return max(0.0, self.budget_s - self.used_s)
+
+    def request(self, op: str, **fields) -> dict:
+        if self.broken:
+            raise KernelUnresponsive(self.broken)
+        start = time.perf_counter()
+        self.sock.settimeout(self.remaining_s + GRACE_S)
+        try:
+            wire.send(self.sock, {"op": op, **fields})
+            reply = wire.receive(self.sock, MAX_REPLY_BYTES)
+        except (OSError, EOFError, wire.WireError) as exc:
+            self.broken = _why_broken(exc)
+            raise KernelUnresponsive(self.broken) from None
+        finally:
+            self.used_s += time.perf_counter() - start
+            self.calls += 1
+        if not isinstance(reply, dict) or not isinstance(reply.get("status"), str):
+            self.broken = "the kernel answered something that is not a reply"
+            raise KernelUnresponsive(self.broken)
+        return reply
+
+    def close(self) -> None:
+        if not self.broken:
+            with contextlib.suppress(OSError):
+                self.sock.settimeout(1.0)
+                wire.send(self.sock, {"op": "done"})
+        self.sock.close()
+
+
+def _why_broken(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout):
+        return "your code did not answer within its time budget, so the grader stopped the kernel"
+    if isinstance(exc, wire.WireError):
+        return f"the kernel's reply broke the rules: {exc}"
+    return "the kernel closed the connection (did your code exit, or kill its own process?)"
+
+
+# --------------------------------------------------------------------------- stand-ins
+
+class RemoteValue:
+    """A name of the notebook that is not callable: shown by its repr, nothing more."""
+
+    def __init__(self, facts: dict) -> None:
+        self._facts = facts
+
+    def __repr__(self) -> str:
+        return str(self._facts.get("repr", "<value>"))
+
+
+class RemoteFunction:
+    """The student's function (possibly through an adapter), living in the kernel."""
+
+    def __init__(self, channel: Channel, name: str, facts: dict, adapter: str | None = None) -> None:
+        self._channel, self._name, self._facts, self._adapter = channel, name, facts, adapter
+        self.__name__ = str(facts.get("name") or name)
+        self.library_origin_fact = str(facts.get("origin") or "")
+        if adapter is not None:
+            from initkit.checks import _adapters
+
+            self.track = self.layout = adapter
+            self.describe = _adapters.describer(adapter, self.__name__)
+            if adapter == "keras":
+                self.extra_interface = self._extra_interface
+
+    # --- what the checks call -----------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        value = self._request("call", args=list(args), kwargs=kwargs)
+        for arg, state in zip((*args, *kwargs.values()), value["rng_states"]):
+            if isinstance(arg, np.random.Generator) and isinstance(state, dict):
+                arg.bit_generator.state = state  # the kernel drew from its copy: advance ours alike
+        return value["result"]
+
+    def through_adapter(self, adapter: str) -> RemoteFunction:
+        """``from_torch(fn)`` / ``from_keras(cls)`` of this function, built in the kernel."""
+        facts = _resolve(self._channel, self._name, adapter)
+        return RemoteFunction(self._channel, self._name, facts, adapter)
+
+    def _extra_interface(self) -> str:
+        return self._request("extra_interface")
+
+    def global_rng_seed(self, seed: int) -> None:
+        self._channel.request("seed_global", seed=int(seed))
+
+    def global_rng_state(self) -> tuple:
+        state = self._request("global_state")
+        return state["numpy"], state["torch"]
+
+    def initialized_remotely(self, track: str, seed: int, stream: int, seed_offset: int) -> list:
+        return self._request("initialized", track=track, seed=int(seed), stream=int(stream),
+                             seed_offset=int(seed_offset))
+
+    # --- one request, its output and its outcome ----------------------------------------
+
+    def _request(self, op: str, **fields):
+        from initkit.checks._engine import CheckFailed, NotImplementedYet, timeout_message
+
+        channel = self._channel
+        if channel.remaining_s <= 0:
+            raise CheckFailed(timeout_message(channel.budget_s))
+        reply = channel.request(op, handle=self._facts["handle"], budget_s=channel.remaining_s, **fields)
+        _replay_noise(reply)
+        status = reply["status"]
+        if status == "ok":
+            value = reply.get("value")
+            if op == "call" and not (isinstance(value, dict) and "result" in value
+                                     and isinstance(value.get("rng_states"), list)):
+                raise KernelUnresponsive("the kernel's reply broke the rules: a call without a result")
+            return value
+        if status == "check_failed":
+            cls = NotImplementedYet if reply.get("not_implemented") else CheckFailed
+            raise cls(str(reply.get("message", ""))[:4 * wire.MAX_MESSAGE])
+        if status == "timeout":
+            channel.used_s = channel.budget_s
+            raise CheckFailed(timeout_message(channel.budget_s))
+        if status == "raised":
+            error = reply.get("error")
+            if not isinstance(error, BaseException):
+                error = RuntimeError("(an exception the grader could not read)")
+            error.raiser = str(reply.get("raiser", ""))
+            raise error
+        raise KernelUnresponsive(f"the kernel refused a request: {reply.get('message', status)}")
+
+
+def _replay_noise(reply: dict) -> None:
+    """What the student's code printed and warned, replayed where the check records it."""
+    printed = reply.get("printed")
+    if isinstance(printed, str) and printed:
+        print(printed, end="")
+    for text in reply.get("warnings") or ():
+        warnings.warn(str(text)[:wire.MAX_MESSAGE], UserWarning, stacklevel=2)
+
+
+def _resolve(channel: Channel, name: str, adapter: str | None = None) -> dict:
+    reply = channel.request("resolve", name=name, adapter=adapter, budget_s=channel.remaining_s)
+    if reply["status"] == "ok" and isinstance(reply.get("value"), dict):
+        return reply["value"]
+    error = reply.get("error")
+    if isinstance(error, BaseException):
+        raise error
+    from initkit.checks._engine import CheckFailed
+
+    raise CheckFailed(str(reply.get("message", "the kernel could not look the name up")))
+
+
+# --------------------------------------------------------------------------- a test cell
+
+def free_names(source: str) -> list[str]:
+    """Names the cell reads but never binds (nor are built-ins): the student's names."""
+    tree = ast.parse(source)
+    loaded, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return sorted(n for n in loaded - bound if not hasattr(builtins, n))
+
+
+def evaluate(source: str, channel: Channel) -> tuple[str, BaseException | None]:
+    """Run the instructor's test cell here against the kernel's names: (stdout, error or None)."""
+    from initkit.checks import _guard
+
+    namespace: dict = {"__name__": "__graded_cell__"}
+    out = io.StringIO()
+    error = None
+    with contextlib.redirect_stdout(out), _guard.watchdog_disabled():
+        try:
+            for name in free_names(source):
+                try:
+                    facts = _resolve(channel, name)
+                except NameError:
+                    continue  # left unbound: the cell raises NameError where it uses it
+                namespace[name] = RemoteFunction(channel, name, facts) if facts.get("callable") \
+                    else RemoteValue(facts)
+            exec(compile(source, "<graded cell>", "exec"), namespace)  # the instructor's source
+        except KernelUnresponsive:
+            raise
+        except BaseException as exc:  # noqa: BLE001 — the cell's verdict, whatever it is
+            error = exc
+    return out.getvalue(), error
