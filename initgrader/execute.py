@@ -26,9 +26,9 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, Unicode
 
-from . import proxy, sandbox
+from . import hidden_seeds, proxy, sandbox
 
 #: Seconds the grader waits for the kernel to open a test cell's serve loop.
 CONNECT_TIMEOUT_S = 60.0
@@ -43,18 +43,35 @@ class IsolatedExecute(Execute):
     max_kernel_restarts = Integer(2, help="How many times a dead kernel is restarted per notebook.").tag(config=True)
     cell_budget = Float(proxy.CELL_BUDGET_S, help="Seconds the student's calls of one test cell may "
                                                   "take in all.").tag(config=True)
+    grace = Float(proxy.GRACE_S, help="Seconds the grader waits past a deadline for the kernel's own "
+                                      "timeout reply before it kills the kernel.").tag(config=True)
+    secret_file = Unicode("", help="File holding the course secret from which hidden-test seeds are "
+                                    "derived per student (keep it outside the repository); empty: "
+                                    "$INITCOURSE_SECRET_FILE, or the seeds as written.").tag(config=True)
+    connect_timeout = Float(CONNECT_TIMEOUT_S, help="Seconds the grader waits for the kernel to open "
+                                                    "a test cell's serve loop.").tag(config=True)
 
     # ------------------------------------------------------------------ the notebook
 
     def preprocess(self, nb, resources=None, km=None):
         folder = Path(resources["metadata"]["path"])
         self._tests = instructor_tests(resources)
+        self._secret = hidden_seeds.read_secret(self.secret_file or None)
+        self._student = str(resources["nbgrader"].get("student", ""))
         self._restarts = 0
         self._gone = ""
         self._serves = 0
         if self.sandbox:
             sandbox.bubblewrap()  # refuse to grade unconfined by accident
-        self._confinement, self._staging, private = sandbox.new_confinement(folder)
+        stubbed = frozenset(grade_id.split("-")[1] for grade_id in self._tests if grade_id.count("-") >= 2)
+        self._confinement, self._staging, private = sandbox.new_confinement(folder, stubbed=stubbed)
+        # IPython puts the working directory on sys.path unless told not to: a sidecar
+        # initkit/ shipped with the notebook must not shadow the staged one.
+        # The kernel's half of the proxy is imported at start, before any student code runs.
+        for argument in ("--InteractiveShellApp.ignore_cwd=True",
+                         '--IPKernelApp.exec_lines=["import initgrader.kernel_serve"]'):
+            if argument not in self.extra_arguments:
+                self.extra_arguments = [*self.extra_arguments, argument]
         self.kernel_manager_class = sandbox.SandboxedKernelManager if self.sandbox else sandbox.UnconfinedKernelManager
         resources["metadata"]["path"] = str(self._confinement.work)
         try:
@@ -82,13 +99,18 @@ class IsolatedExecute(Execute):
             cell.outputs = [error_output("KernelDied", self._gone)] if graded_test else []
             return cell, resources
         if graded_test:
-            cell.outputs = self.grade_here(self._tests[grade_id], index)
+            source = hidden_seeds.with_hidden_seeds(self._tests[grade_id], self._secret, self._student, grade_id)
+            cell.outputs = self.grade_here(source, index)
             cell.execution_count = None
         else:
             try:
                 cell = self.execute_cell(cell, index, store_history=True)
             except DeadKernelError:
                 cell.outputs.append(error_output("KernelDied", "the kernel died while running this cell"))
+                self.restart(index)
+            except Exception as exc:  # noqa: BLE001 — no reply, no output: the kernel is broken
+                cell.outputs.append(error_output("KernelUnresponsive", f"the kernel stopped answering while "
+                                                 f"running this cell ({type(exc).__name__}), so it was restarted"))
                 self.restart(index)
         if not self._gone and not self.kernel_alive():
             self.restart(index)
@@ -104,21 +126,22 @@ class IsolatedExecute(Execute):
         listener.bind(str(path))
         path.chmod(0o777)
         listener.listen(1)
-        listener.settimeout(CONNECT_TIMEOUT_S)
         try:
-            self.kc.execute(f"from initgrader.kernel_serve import serve as __initgrader_serve\n"
-                            f"__initgrader_serve({str(path)!r}, {self.cell_budget!r})",
-                            silent=True, store_history=False, allow_stdin=False)
-            try:
-                connection, _ = listener.accept()
-            except OSError:
+            # A user expression, not cell code: IPython's input and AST transformers (which a
+            # notebook can install to rewrite every later cell) do not touch it.
+            serve = (f"__import__('initgrader.kernel_serve', fromlist=['serve'])"
+                     f".serve({str(path)!r}, {self.cell_budget!r})")
+            self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                            user_expressions={"serve": serve})
+            connection = self.accept(listener)
+            if connection is None:
                 self.restart(index)
                 return [error_output("KernelUnresponsive", "the kernel did not answer the grader, so this "
-                                     "cell could not be graded (did an earlier cell leave it busy?)")]
+                                     "cell could not be graded (did an earlier cell leave it busy, or end it?)")]
         finally:
             listener.close()
             path.unlink(missing_ok=True)
-        channel = proxy.Channel(connection, self.cell_budget)
+        channel = proxy.Channel(connection, self.cell_budget, self.grace)
         try:
             printed, error = proxy.evaluate(source, channel)
         except proxy.KernelUnresponsive as exc:
@@ -131,7 +154,27 @@ class IsolatedExecute(Execute):
             outputs.append(error_output(type(error).__name__, str(error)))
         return outputs
 
+    def accept(self, listener: socket.socket):
+        """The kernel's connection, or None when it dies or does not connect in time."""
+        listener.settimeout(0.25)
+        waited = 0.0
+        while waited < self.connect_timeout:
+            try:
+                return listener.accept()[0]
+            except socket.timeout:
+                waited += 0.25
+                if waited % 2 < 0.25 and not self.kernel_alive():
+                    return None
+        return None
+
     # ------------------------------------------------------------------ kernel life
+
+    async def _async_cleanup_kernel(self) -> None:
+        if self.km is None:  # already stopped for good (restarts used up)
+            return
+        await super()._async_cleanup_kernel()
+
+    _cleanup_kernel = property(lambda self: _sync(self._async_cleanup_kernel))
 
     def kernel_alive(self) -> bool:
         try:
@@ -169,6 +212,12 @@ class IsolatedExecute(Execute):
                 self.execute_cell(copy.deepcopy(cell), index, store_history=False)
             except DeadKernelError:
                 return self.restart(index)
+
+
+def _sync(coroutine_function):
+    from jupyter_core.utils import run_sync
+
+    return run_sync(coroutine_function)
 
 
 def instructor_tests(resources: dict) -> dict:

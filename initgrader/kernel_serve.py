@@ -32,7 +32,10 @@ import traceback
 
 import numpy as np
 
+# Imported when the kernel starts (IsolatedExecute's exec_lines), before any student code: a
+# notebook that later patches builtins or scipy cannot break these imports.
 from initgrader import wire
+from initkit.checks import _adapters, _engine, _guard, _init_weights
 
 #: Seconds one call of the student's code may take here before the in-kernel watchdog
 #: interrupts it (the grader enforces its own, longer deadline from outside).
@@ -71,9 +74,7 @@ class _Server:
 
     def guarded(self, handler, request: dict) -> dict:
         """Run ``handler`` with the student's output captured and under the watchdog."""
-        from initkit.checks import _guard
-        from initkit.checks._engine import CheckFailed, NotImplementedYet
-
+        CheckFailed, NotImplementedYet = _engine.CheckFailed, _engine.NotImplementedYet
         reply: dict
         with _guard.captured_output() as noise:
             try:
@@ -99,9 +100,7 @@ class _Server:
 
     def op_resolve(self, request: dict) -> dict:
         """Look up a name of the notebook (optionally through an adapter): its handle and facts."""
-        from initkit.checks._adapters import from_keras, from_torch
-        from initkit.checks._engine import library_origin
-
+        from_keras, from_torch, library_origin = _adapters.from_keras, _adapters.from_torch, _engine.library_origin
         namespace = _user_namespace()
         name = str(request["name"])
         if name not in namespace:
@@ -142,11 +141,8 @@ class _Server:
     def op_initialized(self, request: dict) -> list:
         """Run initkit's own init_weights harness on the student's function here; send the
         parameters back as data (the grader recomputes each weight's target law itself)."""
-        from initkit.checks import _init_weights
-        from initkit.checks._engine import Context
-
         fn, track = self.handles[request["handle"]], request["track"]
-        ctx = Context(f"init_weights_{track}", int(request["seed"]), {})
+        ctx = _engine.Context(f"init_weights_{track}", int(request["seed"]), {})
         if track == "torch":
             params = _init_weights.initialized_torch(fn, ctx, int(request["stream"]))
         else:

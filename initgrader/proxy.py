@@ -37,15 +37,19 @@ GRACE_S = 10.0
 MAX_REPLY_BYTES = 96 << 20
 
 
-class KernelUnresponsive(Exception):
-    """The kernel did not answer in time, broke the protocol or closed the connection."""
+class KernelUnresponsive(BaseException):
+    """The kernel did not answer in time, broke the protocol or closed the connection.
+
+    A BaseException, like KeyboardInterrupt: the checks turn every ``Exception`` raised by the
+    student's function into a verdict, but this one must reach the execute step, which stops
+    the kernel and restarts it."""
 
 
 class Channel:
     """One connected serve loop: requests and replies under the cell's time budget."""
 
-    def __init__(self, sock: socket.socket, budget_s: float = CELL_BUDGET_S) -> None:
-        self.sock, self.budget_s, self.used_s = sock, budget_s, 0.0
+    def __init__(self, sock: socket.socket, budget_s: float = CELL_BUDGET_S, grace_s: float = GRACE_S) -> None:
+        self.sock, self.budget_s, self.grace_s, self.used_s = sock, budget_s, grace_s, 0.0
         self.broken: str | None = None
         self.calls = 0
 
@@ -57,7 +61,7 @@ class Channel:
         if self.broken:
             raise KernelUnresponsive(self.broken)
         start = time.perf_counter()
-        self.sock.settimeout(self.remaining_s + GRACE_S)
+        self.sock.settimeout(self.remaining_s + self.grace_s)
         try:
             wire.send(self.sock, {"op": op, **fields})
             reply = wire.receive(self.sock, MAX_REPLY_BYTES)

@@ -49,7 +49,7 @@ ENV_ALLOWED = ("LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN
                "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "PYTHONHASHSEED", "CUDA_VISIBLE_DEVICES")
 #: System folders bound read-only (those that exist; merged-/usr symlinks are recreated).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
-SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group",
+SYSTEM_FILES = ("/etc/fonts", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group",
                 "/etc/localtime", "/etc/hosts", "/etc/mime.types")
 
 
@@ -123,12 +123,46 @@ def _copy_regular(source: Path, dest: Path) -> None:
         shutil.copyfileobj(src, out)
 
 
-def stage_libraries(dest: Path) -> Path:
-    """A copy of ``initkit`` and ``initgrader`` (Python files only) for the kernel's path."""
+def stage_libraries(dest: Path, stubbed: frozenset = frozenset()) -> Path:
+    """A copy of ``initkit`` and ``initgrader`` (Python files only) for the kernel's path, in
+    which initkit's reference functions and classes named in ``stubbed`` (the exercises of
+    the notebook being graded) raise when called. They are kept, not deleted: 05's setup
+    cell imports ``calculate_gain``, 06's rosetta table calls three of them."""
     for package in ("initkit", "initgrader"):
         shutil.copytree(REPO / package, dest / package,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if stubbed:
+        for module in (dest / "initkit").glob("*.py"):
+            source = module.read_text()
+            trimmed = stub_definitions(source, stubbed)
+            if trimmed != source:
+                module.write_text(trimmed)
     return dest
+
+
+def stub_definitions(source: str, names: frozenset) -> str:
+    """``source`` with each top-level ``def name`` / ``class name`` in ``names`` made to raise
+    (a function's body, a class's ``__init__``); the signature and docstring stay."""
+    import ast
+
+    tree = ast.parse(source)
+    changed = False
+    for node in tree.body:
+        if getattr(node, "name", None) not in names:
+            continue
+        message = (f"initkit's reference {node.name} is not available while your work is graded: "
+                   "the exercise is to write it yourself")
+        raise_stmt = ast.parse(f"raise RuntimeError({message!r})").body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            docstring = node.body[:1] if ast.get_docstring(node) else []
+            node.body = docstring + raise_stmt
+            changed = True
+        elif isinstance(node, ast.ClassDef):
+            init = ast.parse("def __init__(self, *args, **kwargs):\n    pass").body[0]
+            init.body = raise_stmt
+            node.body = [b for b in node.body if getattr(b, "name", None) != "__init__"] + [init]
+            changed = True
+    return ast.unparse(tree) + "\n" if changed else source
 
 
 # --------------------------------------------------------------------------- the command
@@ -193,6 +227,7 @@ class Confinement:
         allowed = {k: env[k] for k in ENV_ALLOWED if k in env}
         return {**allowed, "HOME": HOME, "IPYTHONDIR": f"{HOME}/.ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
                 "MPLBACKEND": "Agg", "PYTHONPATH": LIBRARIES, "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONSAFEPATH": "1",  # the submission's own files stay off the import path
                 "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
                 "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "3")}
 
@@ -265,7 +300,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return self.confinement.command(inner, dict(os.environ))
 
 
-def new_confinement(notebook_folder: Path, limits: Limits | None = None) -> tuple[Confinement, StagingReport, Path]:
+def new_confinement(notebook_folder: Path, limits: Limits | None = None,
+                    stubbed: frozenset = frozenset()) -> tuple[Confinement, StagingReport, Path]:
     """Stage a notebook folder and the libraries in a fresh private folder; make cgroups.
     Returns the confinement, the staging report and the private folder (to remove after)."""
     limits = limits or Limits()
@@ -279,7 +315,7 @@ def new_confinement(notebook_folder: Path, limits: Limits | None = None) -> tupl
     for folder, dirs, files in os.walk(work):  # writable by the sandbox's "nobody"
         for name in dirs + files:
             os.chmod(Path(folder) / name, 0o777 if name in dirs else 0o666)
-    libraries = stage_libraries(private / "lib")
+    libraries = stage_libraries(private / "lib", stubbed)
     cgroups = make_cgroups(limits, uuid.uuid4().hex[:12])
     return Confinement(work, sockets, libraries, limits, cgroups), report, private
 

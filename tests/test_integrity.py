@@ -1,0 +1,244 @@
+"""Hostile submissions, graded by real ``nbgrader autograde`` (COURSE.md §9, issue "Grades a
+submission cannot forge").
+
+One simulated class of 01-variance: three honest controls — the solution (3 points), a blank
+(0) and a wrong answer, D(XY) = D(X)·D(Y) (interface passes, values fails: 1 point) — and
+one student per attack. Each attack is the wrong answer plus code that tries to forge the
+grade or reach outside its own submission; it must score exactly what its honest control
+scores, classmates keep their points and files, and nothing it started outlives grading.
+Points are read from nbgrader's ``grades.csv``; no test here calls a check directly.
+
+Under CI (and wherever bubblewrap is installed) this runs confined; on Linux without
+bubblewrap it fails rather than skips under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.classroom import CourseRoot  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "01-variance"
+ANSWER = "01-var_of_product"
+WRONG = "def var_of_product(mean_x, var_x, mean_y, var_y):\n    return var_x * var_y\n"
+RIGHT = ("def var_of_product(mean_x, var_x, mean_y, var_y):\n"
+         "    return var_x * var_y + var_x * mean_y**2 + var_y * mean_x**2\n")
+MARKER = "initgrader-integrity-daemon"
+#: The daemon's program: rewrite grades.csv every half second for five minutes.
+DAEMON_PROGRAM = ("import time\nfor _ in range(600):\n    time.sleep(0.5)\n    try:\n"
+                  "        open('{root}/grades.csv', 'w').write('pwned')\n    except OSError:\n        pass\n")
+
+#: student → (answer cell source, points it must score). {root}, {port}, {secret_file} and
+#: {grader_marker} are filled in per run. An attack that "wins" defines RIGHT (3 points).
+ATTACKS = {
+    # --- forging the verdict in the kernel (each scored full marks before) -------------
+    "patch_check": ("import initkit.checks\ninitkit.checks.check_var_of_product = lambda *a, **k: None\n" + WRONG, 1),
+    "fake_module": ("import sys, types\nfake = types.ModuleType('initkit.checks')\n"
+                    "fake.__getattr__ = lambda name: (lambda *a, **k: None)\n"
+                    "sys.modules['initkit.checks'] = fake\n" + WRONG, 1),
+    "input_transformer": ("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n" + WRONG, 1),
+    "patched_scipy": ("import scipy.stats, numpy\nscipy.stats.chi2.ppf = lambda *a, **k: 1e300\n"
+                      "numpy.isclose = lambda *a, **k: True\nnumpy.allclose = lambda *a, **k: True\n" + WRONG, 1),
+    "lying_builtins": ("import builtins\nbuiltins.abs = lambda x: 0.0\nbuiltins.round = lambda *a: 0\n" + WRONG, 1),
+    "origin_off_library": ("import initkit.checks._engine as e\ne.library_origin = lambda obj: ''\n"
+                           "from initkit import var_of_product\n", 0),
+    "library_wrapped": ("import initkit\ndef var_of_product(*args):\n    return initkit.var_of_product(*args)\n", 0),
+    "serve_loop_replaced": ("import initgrader.kernel_serve as s\n"
+                            "s._Server.op_call = lambda self, r: {{'result': 6.75, 'rng_states': []}}\n" + WRONG, 1),
+    # --- reaching outside the submission ---------------------------------------------
+    "read_solutions": ("import glob\ntry:\n    open('{root}/solutions/01-variance/01-variance.ipynb').read()\n"
+                       "    LEAK = True\nexcept OSError:\n    LEAK = False\n"
+                       "try:\n    open('{root}/gradebook.db', 'rb').read(16)\n    LEAK = True\nexcept OSError:\n    pass\n"
+                       + RIGHT + "if not LEAK:\n" + textwrap.indent(WRONG, "    "), 1),
+    "overwrite_classmate": ("import glob, os\nfor p in glob.glob('{root}/submitted/*/01-variance/*.ipynb') + "
+                            "glob.glob('{root}/autograded/*/01-variance/*.ipynb'):\n"
+                            "    try:\n        open(p, 'w').write('{{}}')\n    except OSError:\n        pass\n" + WRONG, 1),
+    "write_course_root": ("for p in ('{root}/grades.csv', '{root}/pwned', '{root}/nbgrader_config.py'):\n"
+                          "    try:\n        open(p, 'a').write('pwned')\n    except OSError:\n        pass\n" + WRONG, 1),
+    "gradebook_write": ("import sqlite3\ntry:\n    db = sqlite3.connect('{root}/gradebook.db')\n"
+                        "    db.execute('update grade set manual_score = 99')\n    db.commit()\nexcept Exception:\n"
+                        "    pass\n" + WRONG, 1),
+    "secret_in_env": ("import os\n" + RIGHT + "if 'INITGRADER_TEST_SECRET' not in os.environ:\n"
+                      + textwrap.indent(WRONG, "    "), 1),
+    "secret_file": ("import os\n" + RIGHT + "if not os.path.exists('{secret_file}'):\n"
+                    + textwrap.indent(WRONG, "    "), 1),
+    "see_grader_processes": ("import os\nseen = ''\nfor pid in os.listdir('/proc'):\n    if pid.isdigit():\n"
+                             "        try:\n            seen += open(f'/proc/{{pid}}/cmdline').read()\n"
+                             "        except OSError:\n            pass\n"
+                             + RIGHT + "if 'nbgrader' not in seen:\n" + textwrap.indent(WRONG, "    "), 1),
+    "network": ("import socket\n" + RIGHT + "try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
+                "except OSError:\n" + textwrap.indent(WRONG, "    "), 1),
+    "ipython_startup": ("import os, glob\nfor home in ['~'] + glob.glob('/root') + glob.glob('/home/*'):\n"
+                        "    d = os.path.expanduser(home) + '/.ipython/profile_default/startup'\n    try:\n"
+                        "        os.makedirs(d, exist_ok=True)\n"
+                        "        open(d + '/00-rig.py', 'w').write('import initkit.checks\\n"
+                        "initkit.checks.check_var_of_product = lambda *a, **k: None\\n')\n"
+                        "    except OSError:\n        pass\n" + WRONG, 1),
+    "daemon": ("import os, sys, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+               "        os.execv(sys.executable, [sys.executable, '-c', DAEMON, '" + MARKER + "'])\n"
+               "    os._exit(0)\n" + WRONG, 1),
+    "kill_everything": ("import os, signal\n" + RIGHT + "for pid in range(2, 70000):\n    try:\n"
+                        "        os.kill(pid, signal.SIGKILL) if pid != os.getpid() else None\n"
+                        "    except OSError:\n        pass\nos.kill(os.getppid(), signal.SIGKILL)\n"
+                        "os.kill(os.getpid(), signal.SIGKILL)\n", 0),
+    "exit_at_call": ("import os\ndef var_of_product(*args):\n    os._exit(0)\n", 0),
+    "sys_exit_in_cell": (WRONG + "import sys\nsys.exit(0)\n", 1),
+    "forks": ("import os, signal, time\nchildren = []\nfor _ in range(1500):\n    try:\n        pid = os.fork()\n"
+              "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n"
+              "    children.append(pid)\nfor pid in children:\n    os.kill(pid, signal.SIGKILL)\n    os.waitpid(pid, 0)\n"
+              + RIGHT + "if len(children) < 1100:\n" + textwrap.indent(WRONG, "    "), 1),
+    "memory_bomb_at_call": ("def var_of_product(*args):\n    x = bytearray(9 << 30)\n    return 6.75\n", 0),
+    "sleeping_function": ("import time\ndef var_of_product(*args):\n    time.sleep(3600)\n    return 0.0\n", 0),
+    "deaf_sleeping_function": ("import signal, time\ndef var_of_product(*args):\n"
+                               "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    time.sleep(3600)\n", 0),
+    "huge_reply": ("import numpy as np\ndef var_of_product(*args):\n    return np.zeros(25_000_000)\n", 0),
+    "pickle_bomb": ("class Evil:\n    def __reduce__(self):\n        open('{grader_marker}', 'w').write('ran')\n"
+                    "        return (print, ('x',))\nopen('{grader_marker}', 'w').write('ran')\n"
+                    "def var_of_product(*args):\n    return Evil()\n", 0),
+    "sidecar_module": (WRONG, 1),  # ships initkit/checks.py next to the notebook (below)
+}
+#: Attacks that need more than an answer cell: extra files in their submission folder.
+SIDECARS = {"sidecar_module": {"initkit/__init__.py": "",
+                               "initkit/checks.py": "def __getattr__(name):\n    return lambda *a, **k: None\n"}}
+CONTROLS = {"control_solver": (None, 3), "control_blank": ("", 0), "control_wrong": (WRONG, 1),
+            "zz_after_startup_attack": (WRONG, 1)}
+
+
+def _bubblewrap_required() -> None:
+    if shutil.which("bwrap") is None:
+        if os.environ.get("CI") == "true" or sys.platform == "linux":
+            pytest.fail("bubblewrap (bwrap) is missing: the integrity tests need it (apt-get install bubblewrap)")
+        pytest.skip("confinement needs Linux and bubblewrap")
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    _bubblewrap_required()
+    tmp = tmp_path_factory.mktemp("integrity")
+    root = CourseRoot.create(tmp, [ASSIGNMENT])
+    with open(root.path / "nbgrader_config.py", "a") as config:
+        config.write("\nc.IsolatedExecute.cell_budget = 4.0\nc.IsolatedExecute.grace = 3.0\n")
+    secret_file = tmp / "instructor-secret.txt"
+    secret_file.write_text("course secret")
+    grader_marker = tmp / "unpickled-in-grader"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    fill = {"root": root.path, "port": listener.getsockname()[1], "secret_file": secret_file,
+            "grader_marker": grader_marker}
+    expected = {}
+    for student, (source, points) in {**CONTROLS, **ATTACKS}.items():
+        answer = root.solution_answer(ASSIGNMENT, ANSWER) if source is None else source.format(**fill)
+        if student == "daemon":
+            answer = f"DAEMON = {DAEMON_PROGRAM.format(**fill)!r}\n" + answer
+        root.submit(student, ASSIGNMENT, {ANSWER: answer} if source != "" else {})
+        for name, text in SIDECARS.get(student, {}).items():
+            (root.path / "submitted" / student / ASSIGNMENT / name).parent.mkdir(parents=True, exist_ok=True)
+            (root.path / "submitted" / student / ASSIGNMENT / name).write_text(text)
+        expected[student] = points
+    before = _fingerprints(root.path / "submitted")
+    env_secret = {**os.environ, "INITGRADER_TEST_SECRET": "xyz"}
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
+                          cwd=root.path, env=env_secret, capture_output=True, text=True, timeout=1800)
+    seconds = time.monotonic() - start
+    listener.close()
+    assert done.returncode == 0, done.stderr[-4000:]
+    time.sleep(2.0)  # a daemon that escaped would write grades.csv within this
+    root.nbgrader("export", "--to", str(root.path / "grades.csv"))
+    time.sleep(1.5)
+    return {"root": root, "expected": expected, "before": before, "grader_marker": grader_marker,
+            "seconds": seconds, "log": done.stderr}
+
+
+def _fingerprints(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _grades(root: CourseRoot) -> dict:
+    import csv
+
+    with open(root.path / "grades.csv", newline="") as f:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+
+
+@pytest.mark.parametrize("student", sorted({**CONTROLS, **ATTACKS}))
+def test_each_submission_scores_what_its_honest_answer_earns(hostile_class, student):
+    grades = _grades(hostile_class["root"])
+    assert grades[student] == hostile_class["expected"][student], (
+        f"{student}: {grades[student]} points, expected {hostile_class['expected'][student]}\n"
+        + _outputs(hostile_class["root"], student))
+
+
+def _outputs(root: CourseRoot, student: str) -> str:
+    lines = []
+    for cell in root.autograded_cells(student, ASSIGNMENT):
+        for out in cell.get("outputs", []):
+            lines.append(str(out.get("text") or f"{out.get('ename')}: {out.get('evalue')}")[:400])
+    return "\n".join(lines)
+
+
+def test_no_submission_changed_a_file_outside_its_own_copy(hostile_class):
+    root = hostile_class["root"].path
+    assert _fingerprints(root / "submitted") == hostile_class["before"]
+    assert not (root / "pwned").exists()
+    assert "pwned" not in (root / "nbgrader_config.py").read_text()
+    assert "pwned" not in (root / "grades.csv").read_text()
+    for home in (Path.home(), Path("/root")):
+        assert not (home / ".ipython/profile_default/startup/00-rig.py").exists()
+
+
+def test_the_gradebook_holds_no_score_a_kernel_wrote(hostile_class):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{hostile_class['root'].path / 'gradebook.db'}") as gb:
+        for student in hostile_class["expected"]:
+            submission = gb.find_submission(ASSIGNMENT, student)
+            assert all(grade.manual_score is None for nb in submission.notebooks for grade in nb.grades), student
+
+
+def test_no_process_outlives_its_submission(hostile_class):
+    survivors = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if MARKER in Path(f"/proc/{pid}/cmdline").read_text():
+                    survivors.append(pid)
+            except OSError:
+                pass
+    assert survivors == []
+
+
+def test_nothing_the_kernel_sent_was_unpickled_or_run_in_the_grader(hostile_class):
+    assert not hostile_class["grader_marker"].exists()
+
+
+def test_a_slow_function_gets_the_time_message_and_the_class_goes_on(hostile_class):
+    text = _outputs(hostile_class["root"], "sleeping_function")
+    assert "so the check stopped it" in text, text
+    deaf = _outputs(hostile_class["root"], "deaf_sleeping_function")
+    assert "time budget" in deaf or "stopped" in deaf, deaf
+
+
+def test_every_graded_cell_of_a_dead_kernel_has_an_error_output(hostile_class):
+    """nbgrader gives full points to a test cell without output: a cell the grader could not
+    evaluate must carry an error."""
+    for student in ("kill_everything", "exit_at_call", "memory_bomb_at_call"):
+        cells = [c for c in hostile_class["root"].autograded_cells(student, ASSIGNMENT)
+                 if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+        assert cells and all(any(o.output_type == "error" for o in c.outputs) for c in cells), student
