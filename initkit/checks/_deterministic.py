@@ -54,16 +54,26 @@ def _compare_scalar(call: str, observed, expected: float, tol: float, what: str)
     error = abs(value - expected)
     if error > tol:
         shown, wanted = _distinct(value, expected)
-        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}){_precision_hint(error, expected)}.")
+        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}){_precision_hint(observed, value, expected)}.")
 
 
-def _precision_hint(error: float, expected: float) -> str:
-    """Right to 3–6 significant digits only: say so, rounding is the likely cause."""
-    if expected == 0 or error / abs(expected) >= 1e-3:
+def _precision_hint(observed, value: float, expected: float) -> str:
+    """Why a value can be close yet wrong: float16 arithmetic (3 digits), or a value rounded
+    to 5 significant digits or fewer when the right one is not that short."""
+    if isinstance(observed, np.float16):
+        return " — float16 keeps only about 3 digits: compute in float32 or float64"
+    if expected == 0 or abs(value - expected) / abs(expected) >= 1e-2:
         return ""
-    digits = int(math.floor(-math.log10(error / abs(expected))))
-    return (f" — right to only about {digits} significant digits: do not round results or constants "
-            "(write 5/3 and math.sqrt(2), not 1.667 and 1.414), and compute in float32 or float64, not float16")
+    digits = _significant_digits(value)
+    if digits <= 5 and _significant_digits(expected) > digits:
+        return (f" — your value has only {digits} significant digits: do not round results or constants "
+                "(write 5/3 and math.sqrt(2), not 1.667 and 1.414)")
+    return ""
+
+
+def _significant_digits(value: float) -> int:
+    """The fewest significant digits that write ``value`` exactly (17 when none does)."""
+    return next((d for d in range(1, 17) if float(f"{value:.{d}g}") == value), 17)
 
 
 # --- var_of_product ---------------------------------------------------------------------
@@ -361,9 +371,9 @@ def _bn_untouched(call: str, names, arrays, snapshots) -> None:
     """Every input as it was: same values, shape, dtype and strides."""
     for name, a, (values, shape, dtype, strides) in zip(names, arrays, snapshots):
         if a.shape != shape or a.strides != strides:
-            change = f"its shape from {shape} to {a.shape}" if a.shape != shape else "its strides"
+            change = f"from {shape} to {a.shape}" if a.shape != shape else f"(strides {strides} to {a.strides})"
             raise CheckFailed(
-                f"{call}: batch_norm changed {change} on the caller's {name} ({dtype}, shape {shape}) — "
+                f"{call}: batch_norm changed the shape of the caller's {name} {change} — "
                 f"`{name}.shape = ...` edits the caller's array; use `{name}.reshape(...)`, which makes a new view."
             )
         if not np.array_equal(a, values):
