@@ -103,6 +103,9 @@ NEIGHBOURS = (
     "logsigmoid", "leakyrelu", "leaky", "leaky_relu6", "conv", "conv0d", "conv4d", "conv_1d",
     "conv_transpose", "conv_transpose4d", "convtranspose2d", "dense", "none", "None",
     "torch", "keras", "tf", "tensorflow", "pytorch", "jax", "channels_last", "channels_first",
+    # module and class spellings: torch.nn's, Keras'
+    "ReLU", "LeakyReLU", "Leaky_ReLU", "SELU", "Tanh", "Sigmoid", "Linear", "Conv2d", "Conv1D",
+    "ConvTranspose2d", "Torch", "Keras", "PyTorch",
 )
 
 
