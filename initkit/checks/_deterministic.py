@@ -89,25 +89,24 @@ def _vop_tolerance(mean_x, var_x, mean_y, var_y) -> float:
     return 16 * c.U32 * (var_x + mean_x**2) * (var_y + mean_y**2)
 
 
-#: How the checks pass the four numbers: the real numbers §5 names, Python and NumPy.
-_VOP_KINDS = (float, int, np.float64, np.float32)
+#: How the drawn inputs are passed, in turn: the real numbers §5 names, Python and NumPy
+#: (float32 too: its values are exact, and the reference uses them as given).
+_VOP_KINDS = (float, np.float64, np.float32)
 
 
 def _vop_inputs(ctx: Context, k: int):
-    """k draws of (mean_x, var_x, mean_y, var_y) — means never near 0, so the mean terms
-    matter; then zero means, zero variances, large and small magnitudes, ints and NumPy
-    scalars (float32 too: its values are exact, and the reference uses them as given)."""
+    """Zero means, zero variances, large and small magnitudes, two int inputs, then k draws
+    of (mean_x, var_x, mean_y, var_y) — means never near 0, so the mean terms matter —
+    passed as float, np.float64 or np.float32 in turn."""
     r = ctx.rng(10)
     means = r.choice([-1, 1], (k, 2)) * r.uniform(0.5, 3.0, (k, 2))
     variances = r.uniform(0.2, 4.0, (k, 2))
-    drawn = [(float(mx), float(vx), float(my), float(vy)) for (mx, my), (vx, vy) in zip(means, variances)]
+    drawn = [(mx, vx, my, vy) for (mx, my), (vx, vy) in zip(means, variances)]
     special = [(0.0, 2.0, 0.0, 3.0), (0.0, 1.5, 2.0, 0.5), (2.0, 0.0, -3.0, 0.0), (-1.5, 0.0, 0.0, 2.0),
-               (1e3, 2e4, -2e2, 5e3), (1e-3, 2e-4, 3e-3, 1e-5), (0, 2, 0, 3), (2, 3, -1, 5)]
-    out = []
-    for i, args in enumerate(special + drawn):
-        kind = _VOP_KINDS[(i + ctx.seed) % len(_VOP_KINDS)] if i >= 6 else float
-        out.append(tuple(kind(a) if kind is not int else a for a in args))
-    return out
+               (1e3, 2e4, -2e2, 5e3), (1e-3, 2e-4, 3e-3, 1e-5)]
+    ints = [(0, 2, 0, 3), (2, 3, -1, 5)]
+    kinds = [_VOP_KINDS[(i + ctx.seed) % len(_VOP_KINDS)] for i in range(k)]
+    return special + ints + [tuple(kind(a) for a in args) for kind, args in zip(kinds, drawn)]
 
 
 def _vop_interface(fn, ctx):
