@@ -313,7 +313,7 @@ def _build() -> dict:
         ((n,), {}) for n in ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")] + [
         (("leaky_relu", s), {}) for s in (0.2, 1.0, 3, -0.5)] + [
         (("leaky_relu", bad), {}) for bad in (True, "0.1", Fraction(1, 10), [0.1])] + [
-        ((name,), {}) for name in ("gelu", "conv4d", "prelu", "ReLU", " tanh")] + [
+        ((name,), {}) for name in ("gelu", "conv4d", "prelu", "ReLU", " tanh", "conv_transpose2d")] + [
         (("relu", "x"), {})],
         calculate_gain, real)
     probers["batch_norm"] = ValueProber("batch_norm", [

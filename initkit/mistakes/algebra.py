@@ -205,6 +205,11 @@ def vop_fraction(mean_x, var_x, mean_y, var_y):
     return vx * vy + vx * my**2 + vy * mx**2
 
 
+@mistake("var_of_product", ("values",), "E(X)²E(Y)² added: D(X)D(Y) + E(X)²E(Y)², as if XY's mean part were a variance")
+def mean_product_added(mean_x, var_x, mean_y, var_y):
+    return var_x * var_y + mean_x**2 * mean_y**2
+
+
 @correct("var_of_product", "math.fsum of the three terms")
 def vop_fsum(mean_x, var_x, mean_y, var_y):
     return math.fsum([var_x * var_y, var_x * mean_y**2, var_y * mean_x**2])
@@ -256,6 +261,13 @@ def fans_layout_lowercased(shape, layout="torch"):
 @mistake("compute_fans", ("errors",), "any layout other than 'keras' treated as 'torch'")
 def fans_layout_else_torch(shape, layout="torch"):
     return fans_with_numpy(shape, "keras" if layout == "keras" else "torch")
+
+
+@mistake("compute_fans", ("arguments",), "keras layout: a 1-D shape (n,) gives (1, n) instead of (n, n)")
+def fans_vector_as_row(shape, layout="torch"):
+    if layout == "keras" and len(shape) == 1:
+        return 1, shape[0]
+    return fans_with_numpy(shape, layout)
 
 
 @correct("compute_fans", "a match statement on the layout, NumPy integers returned")
@@ -372,6 +384,20 @@ def slope_default_keras(nonlinearity, param=None):
 def slope_default_zero(nonlinearity, param=None):
     if nonlinearity == "leaky_relu" and param is None:
         return math.sqrt(2.0)
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("interface", "values", "arguments"), "the conv_transpose names left out of the table")
+def gain_no_conv_transpose(nonlinearity, param=None):
+    if isinstance(nonlinearity, str) and nonlinearity.startswith("conv_transpose"):
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("arguments",), "a given param used as a leaky slope for every name")
+def param_used_for_every_name(nonlinearity, param=None):
+    if param is not None and nonlinearity in GAIN_TABLE:
+        return math.sqrt(2.0 / (1 + param**2))
     return gain_lookup(nonlinearity, param)
 
 

@@ -118,6 +118,13 @@ def bn_2d_only(x, gamma, beta, eps=1e-5):
     return gamma * (x - mean) / np.sqrt(var + eps) + beta
 
 
+@mistake("batch_norm", ("values", "arguments"), "gamma and beta swapped: beta·x̂ + gamma")
+def bn_gamma_beta_swapped(x, gamma, beta, eps=1e-5):
+    ax = _axes(x)
+    mean, var = x.mean(ax, keepdims=True), x.var(ax, keepdims=True)
+    return _p(beta, x) * (x - mean) / np.sqrt(var + eps) + _p(gamma, x)
+
+
 @correct("batch_norm", "float32 arithmetic returned as float64 through the float64 gamma")
 def bn_float32_float64_out(x, gamma, beta, eps=1e-5):
     x32 = np.asarray(x, dtype=np.float32)
