@@ -255,7 +255,7 @@ def _gain_arguments(fn, ctx):
     for name in others:
         for param in c.IGNORED_PARAMS:
             _gain_compare(fn, (name, param), calculate_gain(name))  # param is ignored off leaky_relu
-    return (f"{len(slopes)} leaky slopes (negative, zero, large), {len(c.EITHER)} NumPy scalars, "
+    return (f"{len(slopes)} leaky slopes incl. negative, zero and large; {len(c.EITHER)} NumPy scalars; "
             f"{len(c.IGNORED_PARAMS)} ignored params × {len(others)} names")
 
 
