@@ -54,7 +54,8 @@ def _compare_scalar(call: str, observed, expected: float, tol: float, what: str)
     error = abs(value - expected)
     if error > tol:
         shown, wanted = _distinct(value, expected)
-        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}){_precision_hint(observed, value, expected)}.")
+        hint = _precision_hint(observed, value, expected)
+        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}){hint}.")
 
 
 def _precision_hint(observed, value: float, expected: float) -> str:
@@ -278,8 +279,8 @@ def _gain_errors(fn, ctx):
         expect_value_error(fn, "calculate_gain", f"{name!r} is not in PyTorch's table: match the names exactly",
                            name)
     for param in c.NOT_SLOPES:
-        expect_value_error(fn, "calculate_gain", f"a slope is an int or float, not {c.real_number_problem(param) or 'a ' + c.type_name(param)}",
-                           "leaky_relu", param)
+        what = c.real_number_problem(param) or f"a {c.type_name(param)}"
+        expect_value_error(fn, "calculate_gain", f"a slope is an int or float, not {what}", "leaky_relu", param)
     return f"{len(names)} unknown names, {len(c.NOT_SLOPES)} slopes that are not real numbers"
 
 

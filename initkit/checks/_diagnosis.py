@@ -26,10 +26,12 @@ fails with probability ≤ 1e-6 and then has the target's signature, so it is ne
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np
 
+from . import _contract
 from ._engine import Context
 
 N_DIAGNOSIS = 20_000
@@ -289,6 +291,18 @@ class OrthogonalProber:
         return f"W[0, 0] was positive in {share:.0%} of 300 draws, not about half"
 
 
+def _real_problem(out, args):
+    return _contract.real_number_problem(out)
+
+
+def _fans_problem(out, args):
+    return _contract.fans_problem(out)
+
+
+def _array_problem(out, args):
+    return _contract.array_problem(out, args[0].shape)
+
+
 def _build() -> dict:
     from .. import batch_norm, calculate_gain, compute_fans, var_of_product
     from . import _initializers as specs
@@ -296,29 +310,24 @@ def _build() -> dict:
     probers = {spec.name: RandomProber(spec) for spec in (
         specs.XAVIER_UNIFORM, specs.XAVIER_NORMAL, specs.KAIMING_UNIFORM, specs.KAIMING_NORMAL,
         specs.TRUNCATED_NORMAL, specs.VARIANCE_SCALING)}
-    from fractions import Fraction
-
-    from . import _contract as c
-
-    real = lambda out, args: c.real_number_problem(out)  # noqa: E731
     probers["var_of_product"] = ValueProber("var_of_product", [
         ((0.0, 2.0, 0.0, 3.0), {}), ((1.5, 2.0, -0.5, 3.0), {}), ((2.0, 0.5, 3.0, 1.5), {}),
-        ((-1.0, 4.0, 2.5, 0.25), {}), ((1e-3, 2e-4, 3e-3, 1e-5), {})], var_of_product, real)
+        ((-1.0, 4.0, 2.5, 0.25), {}), ((1e-3, 2e-4, 3e-3, 1e-5), {})], var_of_product, _real_problem)
     probers["compute_fans"] = ValueProber("compute_fans", [
         ((shape,), {"layout": layout}) for shape in [(5, 3), (6, 4, 3, 3), (8, 2, 5), (7,), ()]
         for layout in ("torch", "keras")] + [
         (((4, 3),), {"layout": layout}) for layout in ("Torch", "KERAS", "tf", "jax")],
-        compute_fans, lambda out, args: c.fans_problem(out))
+        compute_fans, _fans_problem)
     probers["calculate_gain"] = ValueProber("calculate_gain", [
         ((n,), {}) for n in ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")] + [
         (("leaky_relu", s), {}) for s in (0.2, 1.0, 3, -0.5)] + [
         (("leaky_relu", bad), {}) for bad in (True, "0.1", Fraction(1, 10), [0.1])] + [
         ((name,), {}) for name in ("gelu", "conv4d", "prelu", "ReLU", " tanh", "conv_transpose2d")] + [
         (("relu", "x"), {})],
-        calculate_gain, real)
+        calculate_gain, _real_problem)
     probers["batch_norm"] = ValueProber("batch_norm", [
         _bn_probe((16, 5), 0), _bn_probe((4, 3, 5, 5), 1), _bn_probe((8, 2, 3, 3), 2)], batch_norm,
-        lambda out, args: c.array_problem(out, args[0].shape), ("x", "gamma", "beta"))
+        _array_problem, ("x", "gamma", "beta"))
     probers["orthogonal"] = OrthogonalProber()
     return probers
 
