@@ -29,6 +29,14 @@ catalogued variance error is ≥ 20 %, i.e. ≥ 10 standard errors beyond it: β
 bound 2 % too large is caught by the support check, P(miss) = (1/1.02)ⁿ < 1e-300; a
 different family of the same variance by KS (distance ≥ 0.04 vs a threshold ≤ 0.02 at
 n = 1.2·10⁵). Calibration (``tools/calibrate.py``) verifies both claims by simulation.
+
+Deterministic functions (``var_of_product``, ``compute_fans``, ``calculate_gain``,
+``batch_norm``) have no α: their checks try the whole input space of the contract
+(``_contract.py``: every name and its near misses, the numbers and their look-alikes, every
+array layout, every input left untouched), enforce §5's return types in the interface
+aspect, and compare values within what a correct float32 computation can be off by — a
+tolerance derived from u = 2⁻²⁴ next to each check in ``_deterministic.py`` — whatever
+dtype comes back.
 """
 
 from __future__ import annotations

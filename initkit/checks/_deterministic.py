@@ -1,37 +1,24 @@
 """Checks of the deterministic functions: var_of_product, compute_fans, calculate_gain,
-batch_norm. Their answers are exact, so the only tolerance is floating-point rounding:
-~1e-10 relative in float64, and a bound derived from float32 rounding where float32 output
-is a correct choice (batch_norm)."""
+batch_norm. Their answers are exact, so the only tolerance is floating-point rounding — of
+the least precise correct computation: float32 arithmetic is a correct choice whatever dtype
+comes back (COURSE.md §5 "Return types"), so every tolerance is derived from the float32
+unit roundoff u = 2⁻²⁴ (``_contract.U32``), with the formula next to it.
+
+Each check tries the whole space its contract names (``_contract``): every valid name and
+its near misses, the numeric tower and its look-alikes, every input layout; the interface
+aspects enforce §5's return types and name the type received."""
 
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from .. import batch_norm, calculate_gain, compute_fans, var_of_product
+from ..fans import LAYOUTS as FAN_LAYOUTS
 from ..gain import NONLINEARITIES
-from ._engine import CheckFailed, Context, call_student, describe_call, expect_value_error, fmt
-
-REL_TOL_FLOAT64 = 1e-10
-
-
-def _real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _close(observed, expected, rel=REL_TOL_FLOAT64) -> bool:
-    return abs(observed - expected) <= rel * max(1.0, abs(expected))
-
-
-def _compare_scalar(name, args, kwargs, observed, expected, what="value") -> None:
-    call = describe_call(name, args, kwargs)
-    if not _real(observed) or not math.isfinite(observed):
-        raise CheckFailed(f"{call} returned {observed!r}; expected a finite float.")
-    if not _close(float(observed), expected):
-        shown, wanted = _distinct(float(observed), expected)
-        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}).")
+from . import _contract as c
+from ._engine import CheckFailed, Context, call_student, describe_call, expect_value_error
 
 
 def _distinct(observed: float, expected: float) -> tuple[str, str]:
@@ -44,32 +31,99 @@ def _distinct(observed: float, expected: float) -> tuple[str, str]:
     return repr(observed), repr(expected)
 
 
+REAL_RULE = ("a real number is a Python int or float or a NumPy integer/floating scalar — not a bool, "
+             "Fraction, Decimal, complex or 0-d array (float(...) converts)")
+
+
+def _require_real(call: str, out) -> None:
+    """The interface rule for a scalar result: §5's real number, finite."""
+    problem = c.real_number_problem(out)
+    if problem:
+        raise CheckFailed(f"{call} returned {out!r}, {problem}; {REAL_RULE}.")
+    if not math.isfinite(out):
+        raise CheckFailed(f"{call} returned {out!r}; expected a finite number.")
+
+
+def _compare_scalar(call: str, observed, expected: float, tol: float, what: str) -> None:
+    """Values are judged on the number (a Fraction holding the right value passes here and
+    fails the interface): |observed − expected| ≤ tol."""
+    value = c.as_real(observed)
+    if value is None or not math.isfinite(value):
+        raise CheckFailed(f"{call} returned {observed!r}, {c.real_number_problem(observed) or 'not finite'}; "
+                          "expected a finite real number.")
+    error = abs(value - expected)
+    if error > tol:
+        shown, wanted = _distinct(value, expected)
+        hint = _precision_hint(observed, value, expected)
+        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}){hint}.")
+
+
+def _precision_hint(observed, value: float, expected: float) -> str:
+    """Why a value can be close yet wrong: float16 arithmetic (3 digits), or a value rounded
+    to 5 significant digits or fewer when the right one is not that short."""
+    if isinstance(observed, np.float16):
+        return " — float16 keeps only about 3 digits: compute in float32 or float64"
+    if expected == 0 or abs(value - expected) / abs(expected) >= 1e-2:
+        return ""
+    digits = _significant_digits(value)
+    if digits <= 5 and _significant_digits(expected) > digits:
+        return (f" — your value has only {digits} significant digits: do not round results or constants "
+                "(write 5/3 and math.sqrt(2), not 1.667 and 1.414)")
+    return ""
+
+
+def _significant_digits(value: float) -> int:
+    """The fewest significant digits that write ``value`` exactly (17 when none does)."""
+    return next((d for d in range(1, 17) if float(f"{value:.{d}g}") == value), 17)
+
+
 # --- var_of_product ---------------------------------------------------------------------
 
+def _vop_tolerance(mean_x, var_x, mean_y, var_y) -> float:
+    """|error| a correct float32 computation can make: 20·u·(D(X)+E(X)²)·(D(Y)+E(Y)²).
+
+    Both correct forms stay inside it (first order in u = 2⁻²⁴; each rounded input or
+    operation adds u relative). With A = D(X)+E(X)², B = D(Y)+E(Y)²:
+    D(X)D(Y) + D(X)E(Y)² + D(Y)E(X)² sums three non-negative terms of ≤ 5u each (two inputs
+    or three, a square, a product) with 2 additions: ≤ 7u·D(XY) ≤ 7u·A·B;
+    E(X²)E(Y²) − (E(X)E(Y))² = A·B − (E(X)E(Y))² carries ≤ 4u on A and on B, so 9u on A·B;
+    7u on the square (≤ A·B); 1u on the difference: ≤ 17u·A·B, rounded up to 20."""
+    return 20 * c.U32 * (var_x + mean_x**2) * (var_y + mean_y**2)
+
+
+#: How the drawn inputs are passed, in turn: the real numbers §5 names, Python and NumPy
+#: (float32 too: its values are exact, and the reference uses them as given).
+_VOP_KINDS = (float, np.float64, np.float32)
+
+
 def _vop_inputs(ctx: Context, k: int):
+    """Zero means, zero variances, large and small magnitudes, two int inputs, then k draws
+    of (mean_x, var_x, mean_y, var_y) — means never near 0, so the mean terms matter —
+    passed as float, np.float64 or np.float32 in turn."""
     r = ctx.rng(10)
-    means = r.choice([-1, 1], (k, 2)) * r.uniform(0.5, 3.0, (k, 2))  # never near 0: mean terms matter
+    means = r.choice([-1, 1], (k, 2)) * r.uniform(0.5, 3.0, (k, 2))
     variances = r.uniform(0.2, 4.0, (k, 2))
-    return [(float(mx), float(vx), float(my), float(vy))
-            for (mx, my), (vx, vy) in zip(means, variances)]
+    drawn = [(mx, vx, my, vy) for (mx, my), (vx, vy) in zip(means, variances)]
+    special = [(0.0, 2.0, 0.0, 3.0), (0.0, 1.5, 2.0, 0.5), (2.0, 0.0, -3.0, 0.0), (-1.5, 0.0, 0.0, 2.0),
+               (1e3, 2e4, -2e2, 5e3), (1e-3, 2e-4, 3e-3, 1e-5)]
+    ints = [(0, 2, 0, 3), (2, 3, -1, 5)]
+    kinds = [_VOP_KINDS[(i + ctx.seed) % len(_VOP_KINDS)] for i in range(k)]
+    return special + ints + [tuple(kind(a) for a in args) for kind, args in zip(kinds, drawn)]
 
 
 def _vop_interface(fn, ctx):
-    args = (1.0, 2.0, 3.0, 4.0)
-    out = call_student(fn, "var_of_product", *args)
-    if not _real(out) or not math.isfinite(out):
-        raise CheckFailed(
-            f"{describe_call('var_of_product', args, {})} returned {type(out).__name__} {out!r}; "
-            "expected a finite float."
-        )
-    return "returns a float"
+    calls = [(1.0, 2.0, 3.0, 4.0), (0, 2, 0, 3), (np.float32(1.5), np.float32(2.0), np.float32(-0.5), np.float32(3.0))]
+    for args in calls:
+        _require_real(describe_call("var_of_product", args, {}), call_student(fn, "var_of_product", *args))
+    return "returns a real number for float, int and float32 inputs"
 
 
 def _vop_values(fn, ctx):
-    cases = [(0.0, 2.0, 0.0, 3.0), (0.0, 1.5, 2.0, 0.5)] + _vop_inputs(ctx, 12)
+    cases = _vop_inputs(ctx, 12)
     for args in cases:
-        _compare_scalar("var_of_product", args, {}, call_student(fn, "var_of_product", *args),
-                        var_of_product(*args), "D(X)D(Y) + D(X)E(Y)² + D(Y)E(X)²")
+        exact = tuple(float(a) for a in args)
+        _compare_scalar(describe_call("var_of_product", args, {}), call_student(fn, "var_of_product", *args),
+                        var_of_product(*exact), _vop_tolerance(*exact), "D(X)D(Y) + D(X)E(Y)² + D(Y)E(X)²")
     return f"{len(cases)} inputs"
 
 
@@ -78,18 +132,23 @@ VAR_OF_PRODUCT = {"interface": _vop_interface, "values": _vop_values}
 
 # --- compute_fans -----------------------------------------------------------------------
 
-def _fans_call(fn, shape, **kwargs):
-    out = call_student(fn, "compute_fans", shape, **kwargs)
-    call = describe_call("compute_fans", (shape,), kwargs)
-    ok = (isinstance(out, tuple) and len(out) == 2
-          and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in out))
-    if not ok:
+def _fans_values_of(call: str, out) -> tuple[int, int]:
+    """The two numbers of any pair of integral values (the exact types are the interface's
+    business): (75, 1600), [75, 1600] and (75.0, 1600.0) all give (75, 1600)."""
+    try:
+        pair = list(out) if isinstance(out, (tuple, list, np.ndarray)) else None
+    except TypeError:
+        pair = None
+    values = [c.as_real(v) for v in pair] if pair is not None and len(pair) == 2 else None
+    if values is None or any(v is None or not float(v).is_integer() for v in values):
         raise CheckFailed(f"{call} returned {out!r}; expected a tuple of two ints (fan_in, fan_out).")
-    return tuple(int(v) for v in out)
+    return int(values[0]), int(values[1])
 
 
 def _compare_fans(fn, shape, **kwargs):
-    observed, expected = _fans_call(fn, shape, **kwargs), compute_fans(shape, **kwargs)
+    call = describe_call("compute_fans", (shape,), kwargs)
+    observed = _fans_values_of(call, call_student(fn, "compute_fans", shape, **kwargs))
+    expected = compute_fans(shape, **kwargs)
     if observed != expected:
         keras_answer = compute_fans(shape, layout="keras") if "layout" not in kwargs else None
         if observed == expected[::-1]:
@@ -99,10 +158,7 @@ def _compare_fans(fn, shape, **kwargs):
             hint = " — that is the Keras-layout answer: make layout='torch' the default."
         else:
             hint = "."
-        raise CheckFailed(
-            f"{describe_call('compute_fans', (shape,), kwargs)} returned {observed}; "
-            f"expected {expected}{hint}"
-        )
+        raise CheckFailed(f"{call} returned {observed}; expected {expected}{hint}")
 
 
 def _fans_shapes(ctx: Context):
@@ -113,8 +169,18 @@ def _fans_shapes(ctx: Context):
 
 
 def _fans_interface(fn, ctx):
-    _fans_call(fn, (4, 3))
-    _fans_call(fn, (3, 3, 4, 8), layout="keras")
+    calls = [((4, 3), {}), ((6, 5, 3, 3), {}), ((4, 3), {"layout": "torch"}), ((3, 3, 4, 8), {"layout": "keras"}),
+             ((7, 2), {"layout": "keras"})]
+    for shape, kwargs in calls:
+        out = call_student(fn, "compute_fans", shape, **kwargs)
+        problem = c.fans_problem(out)
+        if problem:
+            why = (" — np.prod of an empty tuple is the float 1.0: use math.prod, or int(...)"
+                   if "float" in problem else "")
+            raise CheckFailed(
+                f"{describe_call('compute_fans', (shape,), kwargs)} returned {out!r}, {problem}; expected a "
+                f"tuple of two integers (fan_in, fan_out), Python or NumPy ints: `return fan_in, fan_out`{why}."
+            )
     return "returns a pair of ints"
 
 
@@ -129,14 +195,21 @@ def _fans_arguments(fn, ctx):
     shapes = [s[::-1] for s in _fans_shapes(ctx)] + [(), (7,), (int(ctx.rng(12).integers(2, 50)),)]
     for shape in shapes:
         _compare_fans(fn, shape, layout="keras")
-    return f"{len(shapes)} keras-layout shapes incl. 0-D and 1-D"
+    for shape in _fans_shapes(ctx)[:2]:
+        _compare_fans(fn, shape, layout="torch")  # the layout passed explicitly
+    return f"{len(shapes)} keras-layout shapes incl. 0-D and 1-D, layout='torch' explicitly"
 
 
 def _fans_errors(fn, ctx):
-    expect_value_error(fn, "compute_fans", "torch layout needs at least 2 dimensions", (5,))
-    expect_value_error(fn, "compute_fans", "torch layout needs at least 2 dimensions", ())
-    expect_value_error(fn, "compute_fans", "layout is 'torch' or 'keras'", (4, 3), layout="tf")
-    return "3 bad calls"
+    n = int(ctx.rng(13).integers(2, 50))
+    for shape in [(), (5,), (n,)]:
+        expect_value_error(fn, "compute_fans", f"torch layout needs at least 2 dimensions; {shape} has "
+                           f"{len(shape)}", shape)
+    layouts = c.near_misses(FAN_LAYOUTS, ctx.rng(14)) + [None]
+    for layout in layouts:
+        expect_value_error(fn, "compute_fans", f"layout is exactly 'torch' or 'keras', and {layout!r} is neither",
+                           (4, 3), layout=layout)
+    return f"3 short shapes, {len(layouts)} unknown layouts"
 
 
 COMPUTE_FANS = {"interface": _fans_interface, "values": _fans_values,
@@ -145,39 +218,70 @@ COMPUTE_FANS = {"interface": _fans_interface, "values": _fans_values,
 
 # --- calculate_gain ---------------------------------------------------------------------
 
-def _gain_compare(fn, *args):
-    out = call_student(fn, "calculate_gain", *args)
-    _compare_scalar("calculate_gain", args, {}, out, calculate_gain(*args), "PyTorch's gain table")
+def _gain_tolerance(gain: float) -> float:
+    """|error| of a correct float32 computation: 8·u·gain. √(2/(1+s²)) in float32: s rounded
+    (u), s² (2u + u), 1+s² (+u), 2/(…) (+u), √ halves the relative error (≤ 2.5u) and rounds
+    once more: ≤ 3.5u; the table's constants (5/3, √2, 3/4) are one rounding (u). 8u covers
+    √2/√(1+s²) and other orders of the same operations."""
+    return 8 * c.U32 * abs(gain)
+
+
+def _gain_compare(fn, args, expected=None):
+    call = describe_call("calculate_gain", args, {})
+    expected = calculate_gain(*args) if expected is None else expected
+    _compare_scalar(call, call_student(fn, "calculate_gain", *args), expected, _gain_tolerance(expected),
+                    "PyTorch's gain table")
 
 
 def _gain_interface(fn, ctx):
-    out = call_student(fn, "calculate_gain", "tanh")
-    if not _real(out):
-        raise CheckFailed(f"calculate_gain('tanh') returned {out!r}; expected a float.")
-    return "returns a float"
+    calls = [(name,) for name in NONLINEARITIES] + [("leaky_relu", 0.2)]
+    for args in calls:
+        _require_real(describe_call("calculate_gain", args, {}), call_student(fn, "calculate_gain", *args))
+    return f"returns a real number for all {len(NONLINEARITIES)} names"
 
 
 def _gain_values(fn, ctx):
     for name in NONLINEARITIES:
-        _gain_compare(fn, name)
+        _gain_compare(fn, (name,))
     return f"{len(NONLINEARITIES)} nonlinearities"
 
 
 def _gain_arguments(fn, ctx):
-    slopes = [0.0, 0.2, 1.0, 3, float(ctx.rng(13).uniform(0.05, 5.0))]
+    slopes = c.real_slopes(ctx.rng(15))
     for slope in slopes:
-        _gain_compare(fn, "leaky_relu", slope)
-    for name, param in [("relu", 0.5), ("tanh", 3.0), ("linear", 2.0), ("selu", 0.3), ("sigmoid", 4)]:
-        _gain_compare(fn, name, param)  # param is ignored off leaky_relu
-    return f"{len(slopes)} leaky slopes, 5 ignored params"
+        _gain_compare(fn, ("leaky_relu", slope))
+    for slope in c.EITHER:
+        _gain_either(fn, slope)
+    others = [n for n in NONLINEARITIES if n != "leaky_relu"]
+    for name in others:
+        for param in c.IGNORED_PARAMS:
+            _gain_compare(fn, (name, param), calculate_gain(name))  # param is ignored off leaky_relu
+    return (f"{len(slopes)} leaky slopes incl. negative, zero and large; {len(c.EITHER)} NumPy scalars; "
+            f"{len(c.IGNORED_PARAMS)} ignored params × {len(others)} names")
+
+
+def _gain_either(fn, slope) -> None:
+    """A NumPy scalar slope: ValueError (PyTorch's reading of 'int or float') or the right gain."""
+    try:
+        out = fn("leaky_relu", slope)
+    except ValueError:
+        return
+    except Exception:
+        out = call_student(fn, "calculate_gain", "leaky_relu", slope)  # reports the student's error
+    expected = math.sqrt(2.0 / (1.0 + float(slope) ** 2))
+    _compare_scalar(describe_call("calculate_gain", ("leaky_relu", slope), {}), out, expected,
+                    _gain_tolerance(expected), "a NumPy scalar slope: its gain, or ValueError")
 
 
 def _gain_errors(fn, ctx):
-    for args, why in [(("gelu",), "'gelu' is not in the table"), (("ReLU",), "names are lower case"),
-                      (("leaky_relu", True), "a bool is not a slope"),
-                      (("leaky_relu", "0.1"), "a string is not a slope")]:
-        expect_value_error(fn, "calculate_gain", why, *args)
-    return "4 bad calls"
+    names = c.near_misses(NONLINEARITIES, ctx.rng(16)) + [None]
+    for name in names:
+        expect_value_error(fn, "calculate_gain", f"{name!r} is not in PyTorch's table: match the names exactly",
+                           name)
+    for param in c.NOT_SLOPES:
+        what = c.real_number_problem(param) or f"a {c.type_name(param)}"
+        expect_value_error(fn, "calculate_gain", f"a slope is an int or float, not {what}", "leaky_relu", param)
+    return f"{len(names)} unknown names, {len(c.NOT_SLOPES)} slopes that are not real numbers"
 
 
 CALCULATE_GAIN = {"interface": _gain_interface, "values": _gain_values,
@@ -186,91 +290,147 @@ CALCULATE_GAIN = {"interface": _gain_interface, "values": _gain_values,
 
 # --- batch_norm -------------------------------------------------------------------------
 
-def _bn_tolerance(x: np.ndarray, dtype) -> float:
-    """Absolute tolerance on y/γ, with r = max |μ|/σ over channels. float64: 1e-10·(1 + r²).
-    float32: each of the N inputs carries a relative rounding error 2⁻²⁴ and the sums over
-    N values add up to N·2⁻²⁴ relative; a correct one-pass variance E(x²) − E(x)² loses a
-    further factor (μ² + σ²)/σ², so the error on (x − μ)/σ is below c·N·2⁻²⁴·(1 + r²), c = 8
-    covering the few roundings per value (two-pass formulas stay far inside it)."""
-    r2 = float(np.max((x.mean(axis=0) / x.std(axis=0)) ** 2))
-    if dtype == np.float32:
-        return 8 * x.shape[0] * 2.0**-24 * (1.0 + r2)
-    return REL_TOL_FLOAT64 * (1.0 + r2)
+def _bn_tolerance(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> float:
+    """Absolute tolerance on (y − y_exact)/γ for a correct float32 computation, whatever dtype
+    it returns. Per channel, n values with mean μ, std σ, r = |μ|/σ, z = (x − μ)/σ:
+
+    - a sum of n float32 values is off by ≤ (n − 1)·u·Σ|xᵢ| (recursive summation, u = 2⁻²⁴),
+      and Σ|xᵢ| ≤ n·σ·√(1 + r²); so μ̂ is off by ≤ (n + 1)·u·σ·√(1 + r²);
+    - the one-pass variance E(x²) − μ² (the least precise correct formula) is off by
+      ≤ (3n + 5)·u·σ²·(1 + r²); σ̂ by half that relatively, and z = (x − μ)/σ by |z| times it;
+    - x − μ̂ adds ≤ (n + 3)·u·σ·√(1 + r²), and γ·z + β adds ≤ 2u·(|z| + |β/γ|) over γ.
+
+    Summed and rounded up: 2(n + 4)·u·(1 + r²)·(1 + max|z|) + 2u·(max|z| + max|β/γ|), with r
+    and max|z| the worst channel's. Two-pass formulas, Welford and fsum stay far inside it."""
+    flat = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1]).astype(np.float64)
+    n = flat.shape[0]
+    std = flat.std(axis=0)
+    r2 = float(np.max((flat.mean(axis=0) / std) ** 2))
+    z_max = float(np.max(np.abs(flat - flat.mean(axis=0)) / std))
+    b_over_g = float(np.max(np.abs(beta / gamma)))
+    return 2 * (n + 4) * c.U32 * (1 + r2) * (1 + z_max) + 2 * c.U32 * (z_max + b_over_g)
 
 
-def _bn_inputs(ctx: Context, stream: int, shape):
+def _bn_source(ctx: Context, stream: int, shape, mean_range: float = 3.0, scale: float = 1.0):
+    """x (channel means in ±mean_range, stds in [0.5, 2], times scale), gamma, beta — float64
+    values, laid out later."""
     r = ctx.rng(20 + stream)
     channels = shape[1]
-    x = r.normal(r.uniform(-3, 3, channels).reshape((1, channels) + (1,) * (len(shape) - 2)),
-                 r.uniform(0.5, 2.0, channels).reshape((1, channels) + (1,) * (len(shape) - 2)), shape)
+    per_channel = (1, channels) + (1,) * (len(shape) - 2)
+    x = r.normal(r.uniform(-mean_range, mean_range, channels).reshape(per_channel),
+                 r.uniform(0.5, 2.0, channels).reshape(per_channel), shape) * scale
     return x, r.uniform(0.5, 2.0, channels), r.normal(0, 1, channels)
 
 
-def _bn_compare(fn, x, gamma, beta, **kwargs):
+def _bn_call_text(x: np.ndarray, kwargs: dict) -> str:
     extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-    call = f"batch_norm(x, gamma, beta{extra}) with x of shape {x.shape}"
+    return f"batch_norm(x, gamma, beta{extra}) with x of shape {x.shape} ({c.describe_layout(x)})"
+
+
+def _bn_compare(fn, source, layout, *, gamma_sign: float = 1.0, beta_shift: float = 0.0, **kwargs):
+    """The student's output on fresh arrays laid out as ``layout`` against the float64
+    reference on the same values, within ``_bn_tolerance``."""
+    x0, g0, b0 = source
+    g0, b0 = gamma_sign * g0, b0 + beta_shift
+    dtype, order = layout
+    x, gamma, beta = (c.laid_out(a, dtype, order) for a in (x0, g0, b0))
+    exact = tuple(a.astype(np.float64) for a in (x, gamma, beta))  # the values the student received
+    call = _bn_call_text(x, kwargs)
     out = _bn_output(fn, call, x, gamma, beta, **kwargs)
-    if not np.issubdtype(out.dtype, np.floating) or not np.all(np.isfinite(out)):
-        raise CheckFailed(f"{call} returned dtype {out.dtype} with non-finite values or not float.")
-    expected = batch_norm(x, gamma, beta, **kwargs)
-    g = np.reshape(gamma, (1, -1) + (1,) * (x.ndim - 2))
+    if not np.all(np.isfinite(out)):
+        raise CheckFailed(f"{call} returned {int(np.size(out) - np.count_nonzero(np.isfinite(out)))} "
+                          "non-finite values (nan or inf).")
+    expected = batch_norm(*exact, **kwargs)
+    g = np.reshape(exact[1], (1, -1) + (1,) * (x.ndim - 2))
     err = float(np.max(np.abs(out - expected) / np.abs(g)))
-    flat = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
-    tol = _bn_tolerance(flat, out.dtype)
+    tol = _bn_tolerance(*exact)
     if err > tol:
         i = np.unravel_index(np.argmax(np.abs(out - expected)), x.shape)
         actual, desired = _distinct(float(out[i]), float(expected[i]))
         raise CheckFailed(
             f"{call}: at index {tuple(int(v) for v in i)} ACTUAL {actual}, DESIRED "
-            f"{desired}; max |error|/γ = {err:.2e} > tolerance {tol:.1e}."
+            f"{desired}; max |error|/γ = {err:.2e} > tolerance {tol:.1e} (what float32 arithmetic can be off by)."
         )
 
 
 def _bn_output(fn, call: str, x, gamma, beta, **kwargs) -> np.ndarray:
-    """The student's output on copies of the inputs (so an in-place edit cannot change what the
-    check compares against), insisting on one ndarray of x's shape."""
-    out = call_student(fn, "batch_norm", x.copy(), gamma.copy(), beta.copy(), **kwargs)
+    """The student's output, insisting on one float32 or float64 ndarray of x's shape."""
+    out = call_student(fn, "batch_norm", x, gamma, beta, **kwargs)
     if isinstance(out, tuple):
         raise CheckFailed(f"{call} returned a tuple of length {len(out)}; expected one ndarray of "
                           f"x's shape {x.shape} (return the normalised array only, not its mean or variance).")
-    if not isinstance(out, np.ndarray) or out.shape != x.shape:
-        raise CheckFailed(f"{call} returned {type(out).__name__} of shape {getattr(out, 'shape', None)}; "
-                          f"expected an ndarray of shape {x.shape}.")
+    problem = c.array_problem(out, x.shape)
+    if problem:
+        raise CheckFailed(f"{call} returned {problem}; expected a float32 or float64 ndarray of shape {x.shape}.")
     return out
 
 
-def _bn_interface(fn, ctx):
-    x, g, b = _bn_inputs(ctx, 0, (6, 3))
-    _bn_output(fn, f"batch_norm(x, gamma, beta) with x of shape {x.shape}", x, g, b)
-    copies = x.copy(), g.copy(), b.copy()
-    call_student(fn, "batch_norm", *copies)
-    for name, before, after in zip(("x", "gamma", "beta"), (x, g, b), copies):
-        if not np.array_equal(before, after):
+def _snapshot(a: np.ndarray):
+    return a.copy(), a.shape, a.dtype, a.strides
+
+
+def _bn_untouched(call: str, names, arrays, snapshots) -> None:
+    """Every input as it was: same values, shape, dtype and strides."""
+    for name, a, (values, shape, dtype, strides) in zip(names, arrays, snapshots):
+        if a.shape != shape or a.strides != strides:
+            change = f"from {shape} to {a.shape}" if a.shape != shape else f"(strides {strides} to {a.strides})"
             raise CheckFailed(
-                f"batch_norm changed its input {name} in place (e.g. `x -= mean`): compute into a new "
-                "array (`x - mean` makes one) — the caller's data must stay as it was."
+                f"{call}: batch_norm changed the shape of the caller's {name} {change} — "
+                f"`{name}.shape = ...` edits the caller's array; use `{name}.reshape(...)`, which makes a new view."
             )
-    return "returns an array of x's shape, inputs untouched"
+        if not np.array_equal(a, values):
+            raise CheckFailed(
+                f"{call}: batch_norm changed its input {name} in place ({name} was {c.describe_layout(a)}, "
+                f"shape {shape}; e.g. `{name} -= mean`): compute into a new array (`{name} - mean` makes one) — the caller's "
+                "data must stay as it was."
+            )
+
+
+def _bn_interface(fn, ctx):
+    """Every layout: 2-D and NCHW × float64/float32 × C/F/strided. The output's type on 2-D
+    (NCHW values are the arguments' business, so an exception there is not judged here) and,
+    after every call, raising or not, every input untouched."""
+    r = ctx.rng(24)
+    n, ch, h = int(r.integers(4, 9)), int(r.integers(2, 5)), int(r.integers(3, 6))
+    for ndim, shape in ((2, (n, ch)), (4, (n, ch, h, h + 1))):
+        source = _bn_source(ctx, ndim, shape)
+        for dtype, order in c.LAYOUTS:
+            arrays = [c.laid_out(a, dtype, order) for a in source]
+            snapshots = [_snapshot(a) for a in arrays]
+            call = _bn_call_text(arrays[0], {})
+            try:
+                _bn_output(fn, call, *arrays)
+            except CheckFailed:
+                if ndim == 2:
+                    raise
+            _bn_untouched(call, ("x", "gamma", "beta"), arrays, snapshots)
+    return f"returns a float ndarray of x's shape, inputs untouched on {2 * len(c.LAYOUTS)} layouts"
 
 
 def _bn_values(fn, ctx):
     r = ctx.rng(25)
-    shapes = [(int(r.integers(16, 64)), int(r.integers(2, 9))) for _ in range(3)] + [(2, 5)]
-    for i, shape in enumerate(shapes):
-        _bn_compare(fn, *_bn_inputs(ctx, i, shape))
-    return f"{len(shapes)} 2-D inputs"
+    cases = [(int(r.integers(16, 64)), int(r.integers(2, 9))) for _ in c.LAYOUTS]
+    for i, (shape, layout) in enumerate(zip(cases, c.LAYOUTS)):
+        _bn_compare(fn, _bn_source(ctx, i, shape), layout)
+    small = c.LAYOUTS[ctx.seed % len(c.LAYOUTS)]
+    _bn_compare(fn, _bn_source(ctx, 7, (2, 5)), small)                          # N = 2: z = ±1
+    _bn_compare(fn, _bn_source(ctx, 8, (32, 4), mean_range=1.0, scale=2e-3), small)  # var ≈ eps: eps inside the root
+    return f"{len(cases) + 2} 2-D inputs on {len(c.LAYOUTS)} layouts"
 
 
 def _bn_arguments(fn, ctx):
+    """NCHW with n = N·H·W ≤ 120 values per channel and |μ|/σ ≤ 4, so that the unbiased
+    variance (off by |z|/(2n)) stays ≥ 5× the float32 tolerance; eps; signed gamma/beta."""
     r = ctx.rng(26)
-    n, c, h = int(r.integers(2, 9)), int(r.integers(2, 6)), int(r.integers(3, 7))
-    _bn_compare(fn, *_bn_inputs(ctx, 10, (n, c, h, h + 1)))          # NCHW
-    x, g, b = _bn_inputs(ctx, 11, (n, c, h, h))
-    _bn_compare(fn, x * 1e-3, g, b, eps=1e-3)                        # eps inside the root matters
-    _bn_compare(fn, x, g, b, eps=0.5)
-    x2, g2, b2 = _bn_inputs(ctx, 12, (32, c))
-    _bn_compare(fn, x2, -g2, b2 + 5.0)                               # negative gamma, shifted beta
-    return "NCHW, eps, gamma/beta"
+    n, ch, h = int(r.integers(2, 5)), int(r.integers(2, 6)), int(r.integers(3, 6))
+    layouts = [c.LAYOUTS[(ctx.seed + k) % len(c.LAYOUTS)] for k in range(4)]
+    _bn_compare(fn, _bn_source(ctx, 10, (n, ch, h, h + 1), mean_range=2.0), layouts[0])  # NCHW
+    _bn_compare(fn, _bn_source(ctx, 13, (n + 1, ch + 1, h + 1, h), mean_range=2.0), layouts[1])
+    source = _bn_source(ctx, 11, (n, ch, h, h), scale=1e-3)
+    _bn_compare(fn, source, layouts[2], eps=1e-3)                                    # eps inside the root matters
+    _bn_compare(fn, _bn_source(ctx, 11, (n, ch, h, h)), layouts[3], eps=0.5)
+    _bn_compare(fn, _bn_source(ctx, 12, (32, ch)), layouts[0], gamma_sign=-1.0, beta_shift=5.0)  # negative gamma
+    return "NCHW on 4 layouts, eps, gamma/beta"
 
 
 BATCH_NORM = {"interface": _bn_interface, "values": _bn_values, "arguments": _bn_arguments}

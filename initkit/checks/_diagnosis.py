@@ -12,7 +12,8 @@ same probes with the same random streams, and compares *signatures*:
   √((κ − 1)/(4n))), the mean offsets within 0.05 and the kurtoses within 0.25 (standard
   error ≤ 0.035 for a normal: √(24/n));
 - deterministic functions: the outputs on fixed probes, equal to 1e-6 relative (or the
-  same exception type);
+  same exception type, a broadcasting error told apart), the same return-type problem and
+  the same inputs changed in place;
 - orthogonal: per probe the row (or column) norm over the gain, whether the Gram matrix
   is gain²·I, and the share of W[0, 0] > 0 over 300 draws (within 0.12: 4 standard errors).
 
@@ -25,10 +26,12 @@ fails with probability ≤ 1e-6 and then has the target's signature, so it is ne
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np
 
+from . import _contract
 from ._engine import Context
 
 N_DIAGNOSIS = 20_000
@@ -132,18 +135,31 @@ class RandomProber:
 # --- deterministic functions --------------------------------------------------------------
 
 class ValueProber:
-    """Signatures of a deterministic function: its outputs on fixed probes."""
+    """Signatures of a deterministic function: per fixed probe, its output (or the type of
+    exception it raised — a broadcasting ValueError told apart from one the function raises
+    on purpose), what is wrong with the output's type (COURSE.md §5 "Return types"), and
+    which input arrays it changed in place. Array inputs are fresh copies for every call,
+    so an in-place edit cannot spoil the probes."""
 
-    def __init__(self, name: str, probes: list, reference: Callable) -> None:
-        self.name, self.probes, self.reference = name, probes, reference
+    def __init__(self, name: str, probes: list, reference: Callable, type_problem: Callable,
+                 arg_names: tuple = ()) -> None:
+        self.name, self.probes, self.reference, self.type_problem = name, probes, reference, type_problem
+        self.arg_names = arg_names
 
     def _outputs(self, fn):
         out = []
         for args, kwargs in self.probes:
+            given = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
             try:
-                out.append((args, kwargs, np.asarray(fn(*args, **kwargs), dtype=np.float64)))
+                result = fn(*given, **kwargs)
+                problem = self.type_problem(result, args)
+                value = problem if problem else np.asarray(result, dtype=np.float64)
             except Exception as exc:
-                out.append((args, kwargs, type(exc).__name__))
+                value = _exception_tag(exc)
+            changed = tuple((i, "shape" if a.shape != np.shape(b) else "values")
+                            for i, (a, b) in enumerate(zip(args, given))
+                            if isinstance(a, np.ndarray) and not (a.shape == np.shape(b) and np.array_equal(a, b)))
+            out.append((args, kwargs, value, changed))
         return out
 
     def signature(self, fn, ctx):
@@ -159,7 +175,7 @@ class ValueProber:
         return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
 
     def matches(self, a, b) -> bool:
-        return all(self._same(x[2], y[2]) for x, y in zip(a, b))
+        return all(self._same(x[2], y[2]) and x[3] == y[3] for x, y in zip(a, b))
 
     def distance(self, a, b) -> float:
         return 0.0
@@ -167,16 +183,33 @@ class ValueProber:
     def evidence(self, student, target) -> str:
         from ._engine import describe_call
 
-        differing = [(args, kwargs, got, right) for (args, kwargs, got), (_, _, right) in zip(student, target)
+        def call(args, kwargs):
+            return describe_call(self.name, tuple(_Short(a) if isinstance(a, np.ndarray) else a for a in args), kwargs)
+
+        for args, kwargs, _, changed in student:
+            if changed:
+                i, what = changed[0]
+                name = self.arg_names[i] if i < len(self.arg_names) else f"argument {i + 1}"
+                return f"{call(args, kwargs)} changed the {what} of the caller's {name}"
+        differing = [(args, kwargs, got, right) for (args, kwargs, got, _), (_, _, right, _) in zip(student, target)
                      if not self._same(got, right)]
         if not differing:
             return "your results"
         args, kwargs, got, right = max(differing, key=lambda d: _relative_gap(d[2], d[3]))
-        shown = tuple(_Short(a) if isinstance(a, np.ndarray) else a for a in args)
         if isinstance(got, np.ndarray) and got.size > 2 and not isinstance(right, str):
-            return (f"{describe_call(self.name, shown, kwargs)} is up to {float(np.max(np.abs(got - right))):.3g} "
-                    "away from the right values")
-        return f"{describe_call(self.name, shown, kwargs)} gave {_show(got)} where {_show(right)} is right"
+            return f"{call(args, kwargs)} is up to {float(np.max(np.abs(got - right))):.3g} away from the right values"
+        if isinstance(got, np.ndarray) and isinstance(right, np.ndarray) and got.size == right.size == 1:
+            from ._deterministic import _distinct
+
+            shown, wanted = _distinct(float(got.ravel()[0]), float(right.ravel()[0]))
+            return f"{call(args, kwargs)} gave {shown} where {wanted} is right"
+        return f"{call(args, kwargs)} gave {_show(got)} where {_show(right)} is right"
+
+
+def _exception_tag(exc: Exception) -> str:
+    """'ValueError', or 'ValueError from broadcasting' when NumPy could not line shapes up."""
+    name = type(exc).__name__
+    return f"{name} from broadcasting" if "could not be broadcast" in str(exc) else name
 
 
 def _relative_gap(got, right) -> float:
@@ -195,7 +228,7 @@ class _Short:
 
 def _show(value) -> str:
     if isinstance(value, str):
-        return f"a {value}"
+        return value if value.startswith(("a ", "an ")) else f"a {value}"
     flat = value.ravel()
     if flat.size <= 2:
         return ", ".join(f"{v:.4g}" for v in flat) if flat.size == 2 else f"{flat[0]:.4g}"
@@ -258,6 +291,18 @@ class OrthogonalProber:
         return f"W[0, 0] was positive in {share:.0%} of 300 draws, not about half"
 
 
+def _real_problem(out, args):
+    return _contract.real_number_problem(out)
+
+
+def _fans_problem(out, args):
+    return _contract.fans_problem(out)
+
+
+def _array_problem(out, args):
+    return _contract.array_problem(out, args[0].shape)
+
+
 def _build() -> dict:
     from .. import batch_norm, calculate_gain, compute_fans, var_of_product
     from . import _initializers as specs
@@ -267,16 +312,22 @@ def _build() -> dict:
         specs.TRUNCATED_NORMAL, specs.VARIANCE_SCALING)}
     probers["var_of_product"] = ValueProber("var_of_product", [
         ((0.0, 2.0, 0.0, 3.0), {}), ((1.5, 2.0, -0.5, 3.0), {}), ((2.0, 0.5, 3.0, 1.5), {}),
-        ((-1.0, 4.0, 2.5, 0.25), {})], var_of_product)
+        ((-1.0, 4.0, 2.5, 0.25), {}), ((1e-3, 2e-4, 3e-3, 1e-5), {})], var_of_product, _real_problem)
     probers["compute_fans"] = ValueProber("compute_fans", [
         ((shape,), {"layout": layout}) for shape in [(5, 3), (6, 4, 3, 3), (8, 2, 5), (7,), ()]
-        for layout in ("torch", "keras")], compute_fans)
+        for layout in ("torch", "keras")] + [
+        (((4, 3),), {"layout": layout}) for layout in ("Torch", "KERAS", "tf", "jax")],
+        compute_fans, _fans_problem)
     probers["calculate_gain"] = ValueProber("calculate_gain", [
         ((n,), {}) for n in ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")] + [
-        (("leaky_relu", s), {}) for s in (0.2, 1.0, 3)] + [(("leaky_relu", True), {}), (("gelu",), {})],
-        calculate_gain)
+        (("leaky_relu", s), {}) for s in (0.2, 1.0, 3, -0.5)] + [
+        (("leaky_relu", bad), {}) for bad in (True, "0.1", Fraction(1, 10), [0.1])] + [
+        ((name,), {}) for name in ("gelu", "conv4d", "prelu", "ReLU", " tanh", "conv_transpose2d")] + [
+        (("relu", "x"), {})],
+        calculate_gain, _real_problem)
     probers["batch_norm"] = ValueProber("batch_norm", [
-        _bn_probe((16, 5), 0), _bn_probe((4, 3, 5, 5), 1), _bn_probe((8, 2, 3, 3), 2)], batch_norm)
+        _bn_probe((16, 5), 0), _bn_probe((4, 3, 5, 5), 1), _bn_probe((8, 2, 3, 3), 2)], batch_norm,
+        _array_problem, ("x", "gamma", "beta"))
     probers["orthogonal"] = OrthogonalProber()
     return probers
 

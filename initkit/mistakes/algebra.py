@@ -183,3 +183,270 @@ def bool_slope(nonlinearity, param=None):
         slope = 0.01 if param is None else float(param)
         return math.sqrt(2.0 / (1 + slope**2))
     return gain_lookup(nonlinearity, param)
+
+
+# --- issue 20: answers that passed before the checks tried the contract's whole space -----
+
+@mistake("var_of_product", ("values",), "the means not squared: D(X)D(Y) + D(X)E(Y) + D(Y)E(X)")
+def means_not_squared(mean_x, var_x, mean_y, var_y):
+    return var_x * var_y + var_x * mean_y + var_y * mean_x
+
+
+@mistake("var_of_product", ("values",), "the result rounded to 4 decimals before returning it")
+def vop_rounded(mean_x, var_x, mean_y, var_y):
+    return round(var_x * var_y + var_x * mean_y**2 + var_y * mean_x**2, 4)
+
+
+@mistake("var_of_product", ("interface",), "exact arithmetic with fractions.Fraction, returned as a Fraction")
+def vop_fraction(mean_x, var_x, mean_y, var_y):
+    from fractions import Fraction
+
+    mx, vx, my, vy = (Fraction(float(v)) for v in (mean_x, var_x, mean_y, var_y))
+    return vx * vy + vx * my**2 + vy * mx**2
+
+
+@mistake("var_of_product", ("values",), "E(X)²E(Y)² added: D(X)D(Y) + E(X)²E(Y)², as if XY's mean part were a variance")
+def mean_product_added(mean_x, var_x, mean_y, var_y):
+    return var_x * var_y + mean_x**2 * mean_y**2
+
+
+@correct("var_of_product", "math.fsum of the three terms")
+def vop_fsum(mean_x, var_x, mean_y, var_y):
+    return math.fsum([var_x * var_y, var_x * mean_y**2, var_y * mean_x**2])
+
+
+@correct("var_of_product", "float32 arithmetic, returning np.float32")
+def vop_float32(mean_x, var_x, mean_y, var_y):
+    mx, vx, my, vy = (np.float32(v) for v in (mean_x, var_x, mean_y, var_y))
+    return vx * vy + vx * my * my + vy * mx * mx
+
+
+@correct("var_of_product", "inputs checked with numbers.Real, exact Fraction arithmetic converted back to float")
+def vop_checked_exact(mean_x, var_x, mean_y, var_y):
+    import numbers
+    from fractions import Fraction
+
+    args = (mean_x, var_x, mean_y, var_y)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in args):
+        raise ValueError(f"expected four real numbers; received {args!r}")
+    mx, vx, my, vy = (Fraction(float(v)) for v in args)
+    return float((vx + mx**2) * (vy + my**2) - (mx * my) ** 2)
+
+
+@mistake("compute_fans", ("interface",), "np.prod of the kernel dims: on a 2-D shape np.prod(()) is the float 1.0")
+def fans_float_product(shape, layout="torch"):
+    if layout == "torch":
+        if len(shape) < 2:
+            raise ValueError(f"torch layout needs at least 2 dimensions; received {shape!r}")
+        rf = np.prod(shape[2:])
+        return shape[1] * rf, shape[0] * rf
+    if layout == "keras":
+        if len(shape) < 2:
+            return (1, 1) if len(shape) == 0 else (shape[0], shape[0])
+        rf = np.prod(shape[:-2])
+        return shape[-2] * rf, shape[-1] * rf
+    raise ValueError(f"layout must be 'torch' or 'keras'; received {layout!r}")
+
+
+@mistake("compute_fans", ("interface",), "returns a list [fan_in, fan_out] instead of a tuple")
+def fans_as_list(shape, layout="torch"):
+    return list(fans_with_numpy(shape, layout))
+
+
+@mistake("compute_fans", ("errors",), "layout lower-cased first, so 'Torch' and 'KERAS' are accepted")
+def fans_layout_lowercased(shape, layout="torch"):
+    return fans_with_numpy(shape, layout.lower())
+
+
+@mistake("compute_fans", ("errors",), "any layout other than 'keras' treated as 'torch'")
+def fans_layout_else_torch(shape, layout="torch"):
+    return fans_with_numpy(shape, "keras" if layout == "keras" else "torch")
+
+
+@mistake("compute_fans", ("arguments",), "keras layout: a 1-D shape (n,) gives (1, n) instead of (n, n)")
+def fans_vector_as_row(shape, layout="torch"):
+    if layout == "keras" and len(shape) == 1:
+        return 1, shape[0]
+    return fans_with_numpy(shape, layout)
+
+
+@correct("compute_fans", "a match statement on the layout, NumPy integers returned")
+def fans_match(shape, layout="torch"):
+    match layout:
+        case "torch":
+            if len(shape) < 2:
+                raise ValueError(f"torch layout needs at least 2 dimensions; received {shape!r}")
+            out, inp, *kernel = shape
+        case "keras":
+            if len(shape) < 2:
+                n = shape[0] if len(shape) == 1 else 1
+                return np.int64(n), np.int64(n)
+            *kernel, inp, out = shape
+        case _:
+            raise ValueError(f"layout must be 'torch' or 'keras'; received {layout!r}")
+    rf = np.prod(kernel, dtype=np.int64)
+    return np.int64(inp) * rf, np.int64(out) * rf
+
+
+@mistake("calculate_gain", ("errors",), "names matched by prefix: nonlinearity.startswith('conv') gives 'conv4d' a gain")
+def gain_prefix_match(nonlinearity, param=None):
+    if isinstance(nonlinearity, str) and nonlinearity.startswith("conv"):
+        return 1.0
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("errors",), "names matched by substring: \"relu\" in nonlinearity gives 'prelu' a gain")
+def gain_substring_match(nonlinearity, param=None):
+    if isinstance(nonlinearity, str) and "leaky" in nonlinearity:
+        return math.sqrt(2.0 / (1 + _leaky(param) ** 2))
+    if isinstance(nonlinearity, str) and "relu" in nonlinearity:
+        return math.sqrt(2.0)
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("errors",), "names lower-cased and stripped first, so 'ReLU' and ' tanh' are accepted")
+def gain_case_insensitive(nonlinearity, param=None):
+    if isinstance(nonlinearity, str):
+        nonlinearity = nonlinearity.strip().lower()
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("errors",), "unknown names get gain 1 (GAIN_TABLE.get(name, 1.0))")
+def gain_unknown_is_one(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu":
+        return math.sqrt(2.0 / (1 + _leaky(param) ** 2))
+    return GAIN_TABLE.get(nonlinearity, 1.0)
+
+
+@mistake("calculate_gain", ("errors",), "only str and bool slopes refused: Fraction(1, 10), [0.1] and 1j get through")
+def slope_refuses_only_str_and_bool(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu":
+        if isinstance(param, (str, bool)):
+            raise ValueError(f"bad slope {param!r}")
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope**2))
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("errors",), "slope converted with float(param): '0.1' and Fraction(1, 10) are accepted")
+def slope_float_converted(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu":
+        if isinstance(param, bool):
+            raise ValueError("a bool is not a slope")
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("errors",), "slope checked with numbers.Real, which lets Fraction(1, 10) through")
+def slope_numbers_real(nonlinearity, param=None):
+    import numbers
+
+    if nonlinearity == "leaky_relu" and param is not None:
+        if isinstance(param, bool) or not isinstance(param, numbers.Real):
+            raise ValueError(f"bad slope {param!r}")
+        return math.sqrt(2.0 / (1 + param**2))
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("arguments",), "negative slopes refused, though any real slope is allowed")
+def slope_negative_refused(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu" and _leaky(param) < 0:
+        raise ValueError(f"the slope must be >= 0; received {param!r}")
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("arguments",), "param validated for every name, though it is ignored off leaky_relu")
+def param_checked_for_every_name(nonlinearity, param=None):
+    _leaky(param)
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("interface",), "exact gains as fractions.Fraction (Fraction(5, 3) for tanh)")
+def gain_as_fraction(nonlinearity, param=None):
+    from fractions import Fraction
+
+    if nonlinearity == "tanh":
+        return Fraction(5, 3)
+    if nonlinearity == "selu":
+        return Fraction(3, 4)
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("values",), "default leaky slope 0.2 (Keras' LeakyReLU) instead of PyTorch's 0.01")
+def slope_default_keras(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu" and param is None:
+        return math.sqrt(2.0 / (1 + 0.2**2))
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("values",), "default leaky slope 0 instead of 0.01")
+def slope_default_zero(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu" and param is None:
+        return math.sqrt(2.0)
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("interface", "values", "arguments"), "the conv_transpose names left out of the table")
+def gain_no_conv_transpose(nonlinearity, param=None):
+    if isinstance(nonlinearity, str) and nonlinearity.startswith("conv_transpose"):
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    return gain_lookup(nonlinearity, param)
+
+
+@mistake("calculate_gain", ("arguments",), "a given param used as a leaky slope for every name")
+def param_used_for_every_name(nonlinearity, param=None):
+    if param is not None and nonlinearity in GAIN_TABLE:
+        return math.sqrt(2.0 / (1 + param**2))
+    return gain_lookup(nonlinearity, param)
+
+
+@correct("calculate_gain", "match statements on the name and on the slope's type; the int 1 for linear, as torch")
+def gain_match(nonlinearity, param=None):
+    match nonlinearity:
+        case "linear" | "conv1d" | "conv2d" | "conv3d" | "sigmoid":
+            return 1
+        case "conv_transpose1d" | "conv_transpose2d" | "conv_transpose3d":
+            return 1
+        case "tanh":
+            return 5.0 / 3
+        case "relu":
+            return math.sqrt(2.0)
+        case "selu":
+            return 3.0 / 4
+        case "leaky_relu":
+            match param:
+                case None:
+                    slope = 0.01
+                case bool():
+                    raise ValueError(f"a bool is not a slope: {param!r}")
+                case int() | float():
+                    slope = param
+                case _:
+                    raise ValueError(f"the slope must be an int or float; received {param!r}")
+            return math.sqrt(2.0 / (1 + slope**2))
+        case _:
+            raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+
+
+@correct("calculate_gain", "float32 arithmetic and constants, returning np.float32")
+def gain_float32(nonlinearity, param=None):
+    if nonlinearity == "leaky_relu":
+        slope = np.float32(_leaky(param))
+        return np.sqrt(np.float32(2) / (np.float32(1) + slope * slope))
+    if nonlinearity not in GAIN_TABLE:
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    return np.float32(GAIN_TABLE[nonlinearity])
+
+
+@correct("calculate_gain", "slope checked with numbers.Integral or float (NumPy integers accepted too)")
+def gain_integral_or_float(nonlinearity, param=None):
+    import numbers
+
+    if nonlinearity != "leaky_relu":
+        return gain_lookup(nonlinearity)
+    if param is None:
+        param = 0.01
+    if isinstance(param, bool) or not isinstance(param, (numbers.Integral, float)):
+        raise ValueError(f"the slope must be an int or float; received {param!r}")
+    return math.sqrt(2.0 / (1 + float(param) ** 2))

@@ -83,6 +83,46 @@ HINTS = {
         "for independent X, Y: D(XY) = D(X)D(Y) + D(X)E(Y)² + D(Y)E(X)² — the mean terms vanish "
         "only when both means are 0",
     "batch_norm/bn_unbiased": "batch norm normalises with the biased variance: divide by N (ddof=0)",
+    "batch_norm/bn_unbiased_nchw_only":
+        "your 2-D path is right, but on NCHW input you divide by n − 1: batch norm uses the biased "
+        "variance (ddof=0) for 4-D input too",
+    "batch_norm/bn_2d_only":
+        "4-D input (N, C, H, W) is part of the contract: one mean and variance per channel, over "
+        "the batch and every pixel — axes (0, 2, 3)",
+    "batch_norm/bn_in_place_nchw":
+        "`x -= mean` (and /=, *=, +=) overwrites the caller's x: write `y = (x - mean) / ...`, "
+        "which makes a new array",
+    "batch_norm/bn_reshapes_callers_gamma":
+        "`gamma.shape = (1, -1, 1, 1)` reshapes the caller's own gamma; "
+        "`g = gamma.reshape(1, -1, 1, 1)` gives you a reshaped view and leaves theirs alone",
+    "calculate_gain/slope_default_keras":
+        "with param=None the slope is PyTorch's default 0.01 — 0.2 is the default of Keras' LeakyReLU, "
+        "a different convention",
+    "calculate_gain/slope_default_zero":
+        "with param=None the slope is 0.01, not 0 (slope 0 is plain ReLU, gain √2): "
+        "√(2/(1+0.01²)) = 1.41414",
+    "calculate_gain/gain_prefix_match":
+        "compare the whole name (`nonlinearity in (...)` or ==): startswith('conv') also accepts "
+        "'conv4d', 'conv' and 'convolution'",
+    "calculate_gain/gain_substring_match":
+        "`\"relu\" in nonlinearity` is true for 'prelu' and 'relu6' too: compare the whole name",
+    "calculate_gain/gain_case_insensitive":
+        "the names are exact: 'ReLU' and ' tanh' are not in PyTorch's table, so they raise ValueError",
+    "calculate_gain/slope_refuses_only_str_and_bool":
+        "a slope is an int or float (not bool); refuse everything else — Fraction, lists, complex — "
+        "with `isinstance(param, bool) or not isinstance(param, (int, float))`",
+    "calculate_gain/slope_numbers_real":
+        "numbers.Real includes Fraction, which the contract refuses: test "
+        "`isinstance(param, (int, float))` and not bool",
+    "calculate_gain/slope_float_converted":
+        "float(param) turns the string '0.1' into a slope; test the type instead: "
+        "`isinstance(param, (int, float))` and not bool",
+    "calculate_gain/slope_negative_refused":
+        "any real slope is allowed, negative ones too: √(2/(1+slope²)) is defined for all of them",
+    "calculate_gain/param_checked_for_every_name":
+        "param is ignored for every name but leaky_relu: check it only there",
+    "compute_fans/fans_float_product":
+        "np.prod(()) is the float 1.0, so a 2-D shape gets float fans: use math.prod, or int(...)",
     "batch_norm/bn_eps_outside": "eps goes inside the root: (x − mean)/√(var + eps)",
     "batch_norm/bn_nchw_batch_only":
         "for NCHW there is one mean and variance per channel, over the batch and every pixel: "

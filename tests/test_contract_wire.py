@@ -1,0 +1,90 @@
+"""The deterministic catalogue graded the way the isolated grader grades it: the check runs
+here, the student's function behind ``initgrader``'s proxy and kernel server, every request
+and reply through the wire format (``initgrader.wire``) — in one process, without a
+sandbox, so the data path is the real one and nothing else.
+
+Skipped where ``initgrader`` does not exist (branches older than it). Where the data path
+loses what a check looks at, the entry is an expected failure (strict: it turns into a test
+failure the day the grader carries it, so the mark is removed then):
+
+- an in-place edit of an argument stays in the kernel's copy (only random states come
+  back), so "inputs untouched" cannot see it;
+- arrays arrive C-contiguous (the wire sends ``np.ascontiguousarray``), so F-ordered and
+  non-contiguous inputs are not tried;
+- ``Fraction``, ``Decimal`` and ``complex`` travel as ``Opaque`` stand-ins: a slope of
+  ``Fraction(1, 10)`` is not a Fraction in the kernel, and a returned Fraction has no value.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import initkit
+from initkit import checks
+from initkit.mistakes import CORRECT, MISTAKES
+from verdicts import failing_aspects
+
+wire = pytest.importorskip("initgrader.wire")
+if Path(wire.__file__).resolve().parents[1] != Path(initkit.__file__).resolve().parents[1]:
+    # an initgrader from another checkout (an editable install elsewhere) grades another initkit
+    pytest.skip("initgrader is not part of this checkout", allow_module_level=True)
+proxy = pytest.importorskip("initgrader.proxy")
+kernel_serve = pytest.importorskip("initgrader.kernel_serve")
+
+DETERMINISTIC = ("var_of_product", "compute_fans", "calculate_gain", "batch_norm")
+
+#: Entries whose verdict the data path changes today, and why.
+LOST_ON_THE_WIRE = {
+    "batch_norm/bn_in_place_nchw": "in-place edits of the arguments are not sent back",
+    "batch_norm/bn_reshapes_callers_gamma": "in-place edits of the arguments are not sent back",
+    "batch_norm/bn_assigns_x_shape": "in-place edits are not sent back; arrays arrive C-contiguous",
+    "calculate_gain/slope_numbers_real": "a Fraction argument arrives as an Opaque stand-in",
+    "calculate_gain/gain_as_fraction": "a returned Fraction arrives as an Opaque stand-in, without its value",
+    "var_of_product/vop_fraction": "a returned Fraction arrives as an Opaque stand-in, without its value",
+}
+
+
+class LoopbackChannel(proxy.Channel):
+    """A channel whose kernel is an in-process ``kernel_serve._Server``: each request and
+    reply is encoded and decoded as on the socket."""
+
+    def __init__(self) -> None:
+        super().__init__(sock=None)
+        self.server = kernel_serve._Server(kernel_serve.CALL_BUDGET_S)
+
+    def request(self, op: str, **fields) -> dict:
+        self.calls += 1
+        request = wire.decode(wire.encode({"op": op, **fields}))
+        return wire.decode(wire.encode(self.server.answer(request)))
+
+
+def remote(fn, name: str):
+    """``fn`` as the grader sees a student's function: a RemoteFunction on a loopback kernel."""
+    main = sys.modules["__main__"].__dict__
+    main[name] = fn
+    try:
+        channel = LoopbackChannel()
+        return proxy.RemoteFunction(channel, name, proxy._resolve(channel, name))
+    finally:
+        del main[name]
+
+
+ENTRIES = sorted(k for k, e in {**MISTAKES, **CORRECT}.items() if e.target in DETERMINISTIC and e.track == "numpy")
+
+
+@pytest.mark.parametrize("key", [pytest.param(k, marks=pytest.mark.xfail(reason=LOST_ON_THE_WIRE[k], strict=True))
+                                 if k in LOST_ON_THE_WIRE else k for k in ENTRIES])
+def test_deterministic_verdicts_hold_through_the_grader(key):
+    entry = {**MISTAKES, **CORRECT}[key]
+    check = getattr(checks, f"check_{entry.target}")
+    for seed in (0, 1):
+        failed = failing_aspects(check, remote(entry.fn, entry.target), seed)
+        assert set(failed) == set(entry.fails), (seed, sorted(failed))
+
+
+def test_the_loopback_is_the_grader_path():
+    """A remote call returns the kernel's answer as data: a float32 scalar stays float32."""
+    f = remote(lambda *args: np.float32(1.5), "var_of_product")
+    assert isinstance(f, proxy.RemoteFunction) and type(f(1.0, 2.0, 3.0, 4.0)) is np.float32
