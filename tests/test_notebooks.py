@@ -105,10 +105,35 @@ def test_a_mistake_knocks_on_exactly_the_cells_the_catalogue_lists(path, key, ca
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_tensorflow_is_silenced_before_any_framework_import(path):
+    """TF_CPP_MIN_LOG_LEVEL before the first import, and that import inside
+    ``with fd2_silenced():`` (TensorFlow 2.21's absl/oneDNN lines bypass the log level)."""
     source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    first_import = re.search(r"^\s*(import|from) (tensorflow|keras)\b", source, re.M)
+    first_import = re.search(r"^(\s*)(import|from) (tensorflow|keras)\b", source, re.M)
     if first_import:
-        assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")' in source[:first_import.start()]
+        before = source[:first_import.start()]
+        assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")' in before
+        assert before.rstrip().splitlines()[-1].startswith("with fd2_silenced():") and first_import.group(1), \
+            "import TensorFlow / Keras first inside `with fd2_silenced():`"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["plain", "nbgrader"])
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_solution_notebook_runs_without_errors_or_stderr(path, mode, monkeypatch):
+    """Every solution notebook executed top to bottom in a real kernel, as `jupyter nbconvert
+    --execute` does, with and without NBGRADER_EXECUTION (which shrinks the experiments):
+    no error, and no cell writes to stderr (nbgrader scores a graded cell with stderr as zero)."""
+    nbclient = pytest.importorskip("nbclient")
+    if mode == "nbgrader":
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    else:
+        monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    red = {c.id: o.text[:300] for c in nb.cells for o in c.get("outputs", [])
+           if o.output_type == "stream" and o.name == "stderr"}
+    assert not red, f"cells that write to stderr: {red}"
 
 
 @pytest.mark.parametrize("path", [p for p in SOLUTIONS if not p.parent.name.startswith("00-")],  # 00: a warm-up
