@@ -103,6 +103,21 @@ def test_a_mistake_knocks_on_exactly_the_cells_the_catalogue_lists(path, key, ca
         assert failed == set((entry.knock_on or {}).get(target, ())), (target, failed)
 
 
+@pytest.mark.parametrize("path", GRADED_BY_CHECKS, ids=lambda p: p.parent.name)
+def test_every_check_cell_imports_the_checks_it_calls(path):
+    """A student may run any check cell first — the ungraded "every check at once" cell too —
+    so each imports what it calls (no NameError for a check imported in another cell)."""
+    import ast
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or nbgrader(cell).get("solution"):
+            continue
+        tree = ast.parse(cell.source)
+        called = {n.func.id for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id.startswith("check_")}
+        imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        assert called <= imported, f"cell {cell.id} calls {sorted(called - imported)} without importing it"
+
+
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_tensorflow_is_silenced_before_any_framework_import(path):
     """TF_CPP_MIN_LOG_LEVEL before the first import, and that import inside
