@@ -103,6 +103,15 @@ def test_a_mistake_knocks_on_exactly_the_cells_the_catalogue_lists(path, key, ca
         assert failed == set((entry.knock_on or {}).get(target, ())), (target, failed)
 
 
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_an_exercise_named_by_section_is_in_that_section(path):
+    """"Your exercise in section 7" must point at the heading "## 7 · Exercise …"."""
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    exercises = set(re.findall(r"^## (\d+) · Exercise", text, re.M))
+    for number in re.findall(r"exercises? (?:is |are )?in section (\d+)", text, re.I):
+        assert number in exercises, f"an exercise is said to be in section {number}; exercise sections: {sorted(exercises)}"
+
+
 @pytest.mark.parametrize("path", GRADED_BY_CHECKS, ids=lambda p: p.parent.name)
 def test_every_check_cell_imports_the_checks_it_calls(path):
     """A student may run any check cell first — the ungraded "every check at once" cell too —

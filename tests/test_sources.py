@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # Internal names of the source files; "seed" alone stays legitimate (the checks' seed= argument).
-INTERNAL_NAME = re.compile(r"seeds? 00[0-3]|the seeds'|seed articles", re.I)
+INTERNAL_NAME = re.compile(r"seeds? 00[0-3]|the seeds'|seed articles|the seeds? (?:is|are|says?) right|the seed's", re.I)
 
 TITLES = {
     "blog post": ("tensorflow和pytorch中的参数初始化调用方法", "How to call parameter initialization in TensorFlow and PyTorch"),
@@ -46,7 +46,8 @@ def test_no_file_calls_a_source_by_its_internal_name():
 
 
 @pytest.mark.parametrize("text", [
-    "see seed 001's Net", "Seeds 000 and 001 say", "the seeds' answers", "every name the seed articles use"])
+    "see seed 001's Net", "Seeds 000 and 001 say", "the seeds' answers", "every name the seed articles use",
+    "The seeds are right about the limit", "The seed's policy uses Xavier"])
 def test_the_internal_name_pattern_catches_what_it_must(text):
     assert INTERNAL_NAME.search(text)
 
