@@ -259,7 +259,8 @@ class OrthogonalProber:
 
 
 def _build() -> dict:
-    from .. import batch_norm, calculate_gain, compute_fans, var_of_product
+    from .. import (batch_norm, calculate_gain, compute_fans, predict_std, preactivation_variance, relu_moments,
+                    var_of_product)
     from . import _initializers as specs
 
     probers = {spec.name: RandomProber(spec) for spec in (
@@ -268,6 +269,15 @@ def _build() -> dict:
     probers["var_of_product"] = ValueProber("var_of_product", [
         ((0.0, 2.0, 0.0, 3.0), {}), ((1.5, 2.0, -0.5, 3.0), {}), ((2.0, 0.5, 3.0, 1.5), {}),
         ((-1.0, 4.0, 2.5, 0.25), {})], var_of_product)
+    probers["relu_moments"] = ValueProber("relu_moments", [
+        ((0.0, 1.0), {}), ((1.0, 2.0), {}), ((-1.5, 0.5), {}), ((2.0, 1.0), {}), ((1.0, 0.0), {}),
+        ((0.0, -1.0), {})], relu_moments)
+    probers["preactivation_variance"] = ValueProber("preactivation_variance", [
+        ((256, 2 / 256, 0.0, 0.5), {}), ((100, 0.01, 0.4, 0.34), {}), ((16, 0.25, -2.0, 1.0), {})],
+        preactivation_variance)
+    probers["predict_std"] = ValueProber("predict_std", [
+        ((20, 256, 1 / 16, "relu"), {}), ((10, 128, 0.2, "linear"), {}), ((20, 256, (5 / 3) / 16, "tanh"), {}),
+        ((1, 64, 0.25, "relu"), {}), ((5, 64, 0.125, "sigmoid"), {})], predict_std)
     probers["compute_fans"] = ValueProber("compute_fans", [
         ((shape,), {"layout": layout}) for shape in [(5, 3), (6, 4, 3, 3), (8, 2, 5), (7,), ()]
         for layout in ("torch", "keras")], compute_fans)
