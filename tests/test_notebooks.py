@@ -103,6 +103,17 @@ def test_a_mistake_knocks_on_exactly_the_cells_the_catalogue_lists(path, key, ca
         assert failed == set((entry.knock_on or {}).get(target, ())), (target, failed)
 
 
+@pytest.mark.parametrize("path", GRADED_BY_CHECKS, ids=lambda p: p.parent.name)
+def test_pasted_catalogue_answers_find_np_and_math(path):
+    """A catalogue entry's source uses ``np`` and ``math`` without importing them (it is pasted
+    into an answer cell to build a simulated submission): the notebook imports both first."""
+    cells = nbformat.read(path, as_version=4).cells
+    first_answer = next(i for i, c in enumerate(cells) if nbgrader(c).get("solution"))
+    before = "\n".join(c.source for c in cells[:first_answer] if c.cell_type == "code")
+    assert re.search(r"^import numpy as np$", before, re.M), "import numpy as np before the first answer cell"
+    assert re.search(r"^import math$", before, re.M), "import math before the first answer cell"
+
+
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_an_exercise_named_by_section_is_in_that_section(path):
     """"Your exercise in section 7" must point at the heading "## 7 · Exercise …"."""
