@@ -13,7 +13,8 @@ from .gain import calculate_gain
 from .kaiming import kaiming_normal, kaiming_uniform
 from .orthogonal import orthogonal
 from .truncated import truncated_normal
-from .variance import var_of_product
+from .propagation import predict_std
+from .variance import preactivation_variance, relu_moments, var_of_product
 from .variance_scaling import variance_scaling
 from .xavier import xavier_normal, xavier_uniform
 
@@ -21,6 +22,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "var_of_product",
+    "relu_moments",
+    "preactivation_variance",
+    "predict_std",
     "compute_fans",
     "calculate_gain",
     "xavier_uniform",

@@ -170,7 +170,7 @@ class Orthogonal(_SeededInitializer):
 
 
 def init_weights_keras(model, seed):
-    r"""Apply seed 001's policy to every layer of a built Keras ``model``, in place (notebook 08):
+    r"""Apply the Weight-initialization note's policy to every layer of a built Keras ``model``, in place (notebook 08):
 
     - ``Dense``: ``GlorotNormal`` kernel (truncated normal of variance :math:`2/(\text{fan\_in}+\text{fan\_out})`); bias 0;
     - ``Conv2D``: ``VarianceScaling(2.0, "fan_out", "truncated_normal")`` kernel; bias 0 when present;

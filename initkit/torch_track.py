@@ -200,7 +200,7 @@ def reset_parameters_(module, generator=None):
 
 
 def init_weights_torch(model):
-    r"""Apply seed 001's policy to every submodule of ``model``, in place (notebook 08):
+    r"""Apply the Weight-initialization note's policy to every submodule of ``model``, in place (notebook 08):
 
     - ``nn.Linear``: Xavier normal weight, :math:`\sigma^2 = 2/(\text{fan\_in}+\text{fan\_out})`; bias 0;
     - ``nn.Conv2d``: He normal weight in mode fan_out, :math:`\sigma^2 = 2/\text{fan\_out}`,

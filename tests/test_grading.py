@@ -125,11 +125,12 @@ def test_inspection_names_unreadable_deleted_edited_and_unanswered_cells(tmp_pat
     submit("truncated", text='{"cells": [')
     submit("deleted", delete)
     submit("edited", edit)
-    assert inspect_submission(course, "blank") == ["not answered: 01-var_of_product"]
+    assert inspect_submission(course, "blank") == ["not answered: 01-var_of_product, 01-relu_moments, 01-preactivation_variance"]
     assert inspect_submission(course, "truncated")[0].startswith(f"{VARIANCE}.ipynb unreadable (NotJSONError")
-    assert inspect_submission(course, "deleted") == ["not answered: 01-var_of_product",
+    assert inspect_submission(course, "deleted") == ["not answered: 01-var_of_product, 01-relu_moments, 01-preactivation_variance",
                                                      "graded cells deleted: 01-var_of_product-values"]
     assert inspect_submission(course, "edited") == [
+        "not answered: 01-relu_moments, 01-preactivation_variance",
         "locked cells edited (nbgrader restored them): 01-var_of_product-interface"]
     assert inspect_submission(course, "nobody") == [f"{VARIANCE}.ipynb not submitted"]
 
@@ -213,7 +214,7 @@ def test_every_troublemaker_is_graded_and_reported(graded_demo):
     assert results["deleted-cell"].zeroed == ["01-var_of_product-values"]
     assert any(p.startswith("locked cells edited") for p in results["edited-test"].problems)
     assert any(p.startswith("stderr flood") for p in results["stderr-flood"].problems)
-    assert results["blank"].problems == ["not answered: 01-var_of_product"]
+    assert results["blank"].problems == ["not answered: 01-var_of_product, 01-relu_moments, 01-preactivation_variance"]
     for student in ("solver", "no-mean-terms", "means-crossed", "sign-lost"):
         assert results[student].problems == [], student
 

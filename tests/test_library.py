@@ -13,7 +13,7 @@ from scipy import stats
 import initkit
 from initkit.variance_scaling import TRUNCATED_STD_2SIGMA
 
-NUMPY_MODULES = ["variance", "fans", "gain", "xavier", "kaiming", "truncated",
+NUMPY_MODULES = ["variance", "propagation", "fans", "gain", "xavier", "kaiming", "truncated",
                  "variance_scaling", "orthogonal", "batchnorm"]
 
 

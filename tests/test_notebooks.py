@@ -103,12 +103,72 @@ def test_a_mistake_knocks_on_exactly_the_cells_the_catalogue_lists(path, key, ca
         assert failed == set((entry.knock_on or {}).get(target, ())), (target, failed)
 
 
+@pytest.mark.parametrize("path", GRADED_BY_CHECKS, ids=lambda p: p.parent.name)
+def test_pasted_catalogue_answers_find_np_and_math(path):
+    """A catalogue entry's source uses ``np`` and ``math`` without importing them (it is pasted
+    into an answer cell to build a simulated submission): the notebook imports both first."""
+    cells = nbformat.read(path, as_version=4).cells
+    first_answer = next(i for i, c in enumerate(cells) if nbgrader(c).get("solution"))
+    before = "\n".join(c.source for c in cells[:first_answer] if c.cell_type == "code")
+    assert re.search(r"^import numpy as np$", before, re.M), "import numpy as np before the first answer cell"
+    assert re.search(r"^import math$", before, re.M), "import math before the first answer cell"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_an_exercise_named_by_section_is_in_that_section(path):
+    """"Your exercise in section 7" must point at the heading "## 7 · Exercise …"."""
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    exercises = set(re.findall(r"^## (\d+) · Exercise", text, re.M))
+    for number in re.findall(r"exercises? (?:is |are )?in section (\d+)", text, re.I):
+        assert number in exercises, f"an exercise is said to be in section {number}; exercise sections: {sorted(exercises)}"
+
+
+@pytest.mark.parametrize("path", GRADED_BY_CHECKS, ids=lambda p: p.parent.name)
+def test_every_check_cell_imports_the_checks_it_calls(path):
+    """A student may run any check cell first — the ungraded "every check at once" cell too —
+    so each imports what it calls (no NameError for a check imported in another cell)."""
+    import ast
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or nbgrader(cell).get("solution"):
+            continue
+        tree = ast.parse(cell.source)
+        called = {n.func.id for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id.startswith("check_")}
+        imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        assert called <= imported, f"cell {cell.id} calls {sorted(called - imported)} without importing it"
+
+
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_tensorflow_is_silenced_before_any_framework_import(path):
+    """TF_CPP_MIN_LOG_LEVEL before the first import, and that import inside
+    ``with fd2_silenced():`` (TensorFlow 2.21's absl/oneDNN lines bypass the log level)."""
     source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    first_import = re.search(r"^\s*(import|from) (tensorflow|keras)\b", source, re.M)
+    first_import = re.search(r"^(\s*)(import|from) (tensorflow|keras)\b", source, re.M)
     if first_import:
-        assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")' in source[:first_import.start()]
+        before = source[:first_import.start()]
+        assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")' in before
+        assert before.rstrip().splitlines()[-1].startswith("with fd2_silenced():") and first_import.group(1), \
+            "import TensorFlow / Keras first inside `with fd2_silenced():`"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["plain", "nbgrader"])
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_solution_notebook_runs_without_errors_or_stderr(path, mode, monkeypatch):
+    """Every solution notebook executed top to bottom in a real kernel, as `jupyter nbconvert
+    --execute` does, with and without NBGRADER_EXECUTION (which shrinks the experiments):
+    no error, and no cell writes to stderr (nbgrader scores a graded cell with stderr as zero)."""
+    nbclient = pytest.importorskip("nbclient")
+    if mode == "nbgrader":
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    else:
+        monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    red = {c.id: o.text[:300] for c in nb.cells for o in c.get("outputs", [])
+           if o.output_type == "stream" and o.name == "stderr"}
+    assert not red, f"cells that write to stderr: {red}"
 
 
 @pytest.mark.parametrize("path", [p for p in SOLUTIONS if not p.parent.name.startswith("00-")],  # 00: a warm-up

@@ -53,11 +53,22 @@ def test_the_solution_runs_without_errors_or_stderr(graded):
 
 CLASSES = {
     "01-variance": {
-        "solver": {"01-var_of_product": "solution"},
+        "solver": {"01-var_of_product": "solution", "01-relu_moments": "solution",
+                   "01-preactivation_variance": "solution"},
         "blank": {},
-        "no-mean-terms": {"01-var_of_product": "var_of_product/product_of_variances"},
+        "no-mean-terms": {"01-var_of_product": "var_of_product/product_of_variances",
+                          "01-relu_moments": "relu_moments/relu_half_always",
+                          "01-preactivation_variance": "preactivation_variance/pv_variance_not_second_moment"},
+        "density-unchecked-sum": {"01-var_of_product": "solution",
+                                  "01-relu_moments": "relu_moments/relu_std_unchecked",
+                                  "01-preactivation_variance": "preactivation_variance/pv_sum_forgotten"},
     },
-    "02-signal-propagation": {"solver": {}},
+    "02-signal-propagation": {
+        "solver": {"02-predict_std": "solution"},
+        "blank": {},
+        "relu-no-half": {"02-predict_std": "predict_std/ps_relu_no_half"},
+        "tanh-as-identity": {"02-predict_std": "predict_std/ps_tanh_as_identity"},
+    },
     "03-xavier": {
         "solver": {"03-compute_fans": "solution", "03-xavier_uniform": "solution", "03-xavier_normal": "solution"},
         "blank": {},

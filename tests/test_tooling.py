@@ -280,6 +280,33 @@ def test_compare_names_what_is_wrong_with_its_arguments(workspace, tmp_path):
     assert "03-xavier/03-xavier.ipynb does not exist: run `python3 tools/course.py lab` first" in missing.stdout
 
 
+@pytest.mark.parametrize("words, command, passed_on", [
+    (["--skip-setup", "lab", "--no-browser", "--ServerApp.token=x"], "lab", ["--ServerApp.token=x"]),
+    (["lab", "--no-browser", "--ServerApp.token=x", "--skip-setup"], "lab", ["--ServerApp.token=x"]),
+    (["--skip-setup", "bench", "notebooks", "01-variance"], "bench", ["notebooks", "01-variance"]),
+    (["bench", "--skip-setup", "notebooks", "01-variance"], "bench", ["notebooks", "01-variance"]),
+    (["--skip-setup", "test", "-k", "readme"], "test", ["-k", "readme"]),
+    (["test", "--skip-setup", "-k", "readme"], "test", ["-k", "readme"]),
+    (["--skip-setup", "grade", "03-xavier", "--workers", "2"], "grade", ["03-xavier", "--workers", "2"]),
+    (["grade", "03-xavier", "--skip-setup"], "grade", ["03-xavier"]),
+])
+def test_skip_setup_works_before_and_after_the_command(monkeypatch, words, command, passed_on):
+    """A global option is never handed on to JupyterLab, pytest, a bench part or a grading
+    script, wherever it stands."""
+    seen = {}
+
+    def record(args, extra):
+        seen.update(skip=args.skip_setup, extra=extra)
+        return 0
+
+    monkeypatch.setattr(course, "cmd_lab", record)
+    monkeypatch.setattr(course, "cmd_bench", record)
+    monkeypatch.setattr(course, "cmd_test", lambda rest, skip_setup: seen.update(skip=skip_setup, extra=rest))
+    monkeypatch.setattr(course, "cmd_grade", lambda name, rest, skip_setup: seen.update(skip=skip_setup, extra=rest))
+    course.main(words)
+    assert seen == {"skip": True, "extra": passed_on}, f"{command}: {seen}"
+
+
 # --------------------------------------------------------------------------- initkit
 
 @pytest.mark.slow

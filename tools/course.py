@@ -556,7 +556,8 @@ def cmd_setup(args: argparse.Namespace, extra: list[str]) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    top = argparse.ArgumentParser(prog="python3 tools/course.py", description=__doc__.split("\n\n")[0])
+    top = argparse.ArgumentParser(prog="python3 tools/course.py", description=__doc__.split("\n\n")[0],
+                                  epilog="--skip-setup, before or after the command: use .venv as it is")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func, help_: str) -> argparse.ArgumentParser:
@@ -597,17 +598,24 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a Windows pipe may not encode "—" or "…"
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    skip, argv = split_global_options(argv)
     if argv and argv[0] == "test":  # everything after "test" belongs to pytest
-        rest = argv[1:]
-        skip = "--skip-setup" in rest[:1]
-        return cmd_test(rest[1:] if skip else rest, skip_setup=skip)
+        return cmd_test(argv[1:], skip_setup=skip)
     if argv and argv[0] in GRADE_SCRIPTS:  # everything after the command belongs to the script
-        rest = argv[1:]
-        return cmd_grade(argv[0], [a for a in rest if a != "--skip-setup"], skip_setup="--skip-setup" in rest)
+        return cmd_grade(argv[0], argv[1:], skip_setup=skip)
     args, extra = parser().parse_known_args(argv)
+    args.skip_setup = skip
     if extra and args.command in ("setup", "release"):
         parser().error(f"unrecognized arguments: {' '.join(extra)}")
     return args.func(args, extra)
+
+
+def split_global_options(argv: list[str]) -> tuple[bool, list[str]]:
+    """Take ``--skip-setup`` out of the command line, before or after the command:
+    ``--skip-setup lab`` and ``lab --skip-setup`` mean the same. No command passes it on
+    (JupyterLab, pytest and the grading scripts do not know it)."""
+    rest = [a for a in argv if a != "--skip-setup"]
+    return len(rest) < len(argv), rest
 
 
 if __name__ == "__main__":

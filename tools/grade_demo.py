@@ -28,13 +28,14 @@ from tools.classroom import CourseRoot, catalogue_answers  # noqa: E402
 from tools.grade import Course, GradeError, grade_class  # noqa: E402
 
 # Per assignment: student → {answer cell: "solution" | catalogue key}; unanswered cells stay blank.
+_RELU_SOLVED = {"01-relu_moments": "solution", "01-preactivation_variance": "solution"}
 MISTAKE_STUDENTS = {
     "01-variance": {
-        "solver": {"01-var_of_product": "solution"},
+        "solver": {"01-var_of_product": "solution", **_RELU_SOLVED},
         "blank": {},
-        "no-mean-terms": {"01-var_of_product": "var_of_product/product_of_variances"},
-        "means-crossed": {"01-var_of_product": "var_of_product/means_crossed"},
-        "sign-lost": {"01-var_of_product": "var_of_product/sign_lost"},
+        "no-mean-terms": {"01-var_of_product": "var_of_product/product_of_variances", **_RELU_SOLVED},
+        "means-crossed": {"01-var_of_product": "var_of_product/means_crossed", **_RELU_SOLVED},
+        "sign-lost": {"01-var_of_product": "var_of_product/sign_lost", **_RELU_SOLVED},
     },
     "03-xavier": {
         "solver": {"03-compute_fans": "solution", "03-xavier_uniform": "solution", "03-xavier_normal": "solution"},

@@ -53,6 +53,9 @@ __all__ = [
     "from_torch",
     "from_keras",
     "check_var_of_product",
+    "check_relu_moments",
+    "check_preactivation_variance",
+    "check_predict_std",
     "check_compute_fans",
     "check_calculate_gain",
     "check_xavier_uniform",
@@ -96,6 +99,9 @@ def _make_random_check(spec):
 
 
 check_var_of_product = _make_check("var_of_product", _deterministic.VAR_OF_PRODUCT)
+check_relu_moments = _make_check("relu_moments", _deterministic.RELU_MOMENTS)
+check_preactivation_variance = _make_check("preactivation_variance", _deterministic.PREACTIVATION_VARIANCE)
+check_predict_std = _make_check("predict_std", _deterministic.PREDICT_STD)
 check_compute_fans = _make_check("compute_fans", _deterministic.COMPUTE_FANS)
 check_calculate_gain = _make_check("calculate_gain", _deterministic.CALCULATE_GAIN)
 check_xavier_uniform = _make_random_check(_specs.XAVIER_UNIFORM)

@@ -1,24 +1,29 @@
-"""Checks of the deterministic functions: var_of_product, compute_fans, calculate_gain,
-batch_norm. Their answers are exact, so the only tolerance is floating-point rounding — of
-the least precise correct computation: float32 arithmetic is a correct choice whatever dtype
-comes back (COURSE.md §5 "Return types"), so every tolerance is derived from the float32
-unit roundoff u = 2⁻²⁴ (``_contract.U32``), with the formula next to it.
+"""Checks of the deterministic functions: var_of_product, relu_moments, preactivation_variance,
+predict_std, compute_fans, calculate_gain, batch_norm. Their answers are exact, so the only
+tolerance is floating-point rounding — of the least precise correct computation: float32
+arithmetic is a correct choice whatever dtype comes back (COURSE.md §5 "Return types"), so
+every tolerance of var_of_product, calculate_gain and batch_norm is derived from the float32
+unit roundoff u = 2⁻²⁴ (``_contract.U32``), with the formula next to it. relu_moments and
+preactivation_variance compare near 1e-10 relative (REL_TOL_FLOAT64); predict_std's tanh
+layers need a numerical expectation: there the tolerance is 1e-4 relative (PREDICT_REL_TOL).
 
-Each check tries the whole space its contract names (``_contract``): every valid name and
-its near misses, the numeric tower and its look-alikes, every input layout; the interface
-aspects enforce §5's return types and name the type received."""
+Each of the first four checks tries the whole space its contract names (``_contract``): every
+valid name and its near misses, the numeric tower and its look-alikes, every input layout;
+the interface aspects enforce §5's return types and name the type received."""
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
-from .. import batch_norm, calculate_gain, compute_fans, var_of_product
+from .. import (batch_norm, calculate_gain, compute_fans, predict_std, preactivation_variance, relu_moments,
+                var_of_product)
 from ..fans import LAYOUTS as FAN_LAYOUTS
 from ..gain import NONLINEARITIES
 from . import _contract as c
-from ._engine import CheckFailed, Context, call_student, describe_call, expect_value_error
+from ._engine import CheckFailed, Context, call_student, describe_call, expect_value_error, fmt
 
 
 def _distinct(observed: float, expected: float) -> tuple[str, str]:
@@ -128,6 +133,165 @@ def _vop_values(fn, ctx):
 
 
 VAR_OF_PRODUCT = {"interface": _vop_interface, "values": _vop_values}
+
+
+# --- helpers of the 01/02 exercises (relu_moments, preactivation_variance, predict_std) ----
+
+REL_TOL_FLOAT64 = 1e-10
+
+
+def _real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _close(observed, expected, rel=REL_TOL_FLOAT64) -> bool:
+    return abs(observed - expected) <= rel * max(1.0, abs(expected))
+
+
+def _compare_exact_scalar(name, args, kwargs, observed, expected, what="value") -> None:
+    call = describe_call(name, args, kwargs)
+    if not _real(observed) or not math.isfinite(observed):
+        raise CheckFailed(f"{call} returned {observed!r}; expected a finite float.")
+    if not _close(float(observed), expected):
+        shown, wanted = _distinct(float(observed), expected)
+        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}).")
+
+
+# --- relu_moments -----------------------------------------------------------------------
+
+RELU_FORMULA = "E relu(h) = μΦ(α) + σφ(α), E relu(h)² = (μ² + σ²)Φ(α) + μσφ(α), α = μ/σ"
+
+
+def _rm_call(fn, *args):
+    out = call_student(fn, "relu_moments", *args)
+    if not (isinstance(out, tuple) and len(out) == 2 and all(_real(v) and math.isfinite(v) for v in out)):
+        raise CheckFailed(f"{describe_call('relu_moments', args, {})} returned {out!r}; expected a tuple of two "
+                          "finite floats (E relu(h), E relu(h)²).")
+    return tuple(float(v) for v in out)
+
+
+def _rm_interface(fn, ctx):
+    _rm_call(fn, 0.5, 1.5)
+    return "returns a pair of floats"
+
+
+def _rm_values(fn, ctx):
+    r = ctx.rng(11)
+    stds = r.uniform(0.2, 4.0, 12)
+    cases = [(0.0, 1.0), (0.0, 2.5), (1.0, 2.0), (-1.5, 0.5)] + \
+        [(float(a * s), float(s)) for a, s in zip(r.uniform(-3.0, 3.0, 12), stds)]   # |μ/σ| ≤ 3
+    for args in cases:
+        got, right = _rm_call(fn, *args), relu_moments(*args)
+        if not all(_close(g, w) for g, w in zip(got, right)):
+            raise CheckFailed(f"{describe_call('relu_moments', args, {})} returned ({fmt(got[0])}, {fmt(got[1])}); "
+                              f"expected ({fmt(right[0])}, {fmt(right[1])}) ({RELU_FORMULA}).")
+    return f"{len(cases)} inputs"
+
+
+def _rm_errors(fn, ctx):
+    expect_value_error(fn, "relu_moments", "std must be > 0", 1.0, 0.0)
+    expect_value_error(fn, "relu_moments", "std must be > 0", 0.0, -1.0)
+    return "2 bad calls"
+
+
+RELU_MOMENTS = {"interface": _rm_interface, "values": _rm_values, "errors": _rm_errors}
+
+
+# --- preactivation_variance ---------------------------------------------------------------
+
+def _pv_interface(fn, ctx):
+    args = (16, 0.25, 0.5, 2.0)
+    out = call_student(fn, "preactivation_variance", *args)
+    if not _real(out) or not math.isfinite(out):
+        raise CheckFailed(f"{describe_call('preactivation_variance', args, {})} returned {type(out).__name__} "
+                          f"{out!r}; expected a finite float.")
+    return "returns a float"
+
+
+def _pv_values(fn, ctx):
+    r = ctx.rng(12)
+    cases = [(256, 2 / 256, 0.0, 0.5), (100, 0.01, 0.4, 0.34)] + [
+        (int(n), float(vw), float(m), float(vx)) for n, vw, m, vx in zip(
+            r.integers(2, 2000, 12), r.uniform(0.1, 2.0, 12) / r.integers(2, 2000, 12),
+            r.choice([-1, 1], 12) * r.uniform(0.3, 3.0, 12), r.uniform(0.1, 4.0, 12))]
+    for args in cases:
+        _compare_exact_scalar("preactivation_variance", args, {}, call_student(fn, "preactivation_variance", *args),
+                        preactivation_variance(*args), "n·D(w)·E(x²) = n·D(w)·(D(x) + E(x)²)")
+    return f"{len(cases)} inputs"
+
+
+PREACTIVATION_VARIANCE = {"interface": _pv_interface, "values": _pv_values}
+
+
+# --- predict_std --------------------------------------------------------------------------
+
+#: Relative tolerance per layer. tanh needs E tanh(z)² numerically: a grid of 4,001 points over
+#: ±10 std is exact to ~1e-15, Gauss–Hermite with 100 nodes to ~5e-5 at gain 2 (its nodes are
+#: too coarse for the steep tanh(σx)); a Monte-Carlo estimate (~1e-3) is not deterministic
+#: enough. Every catalogued mistake is off by ≥ 10 % at some layer.
+PREDICT_REL_TOL = 1e-4
+
+
+def _ps_output(fn, depth, width, weight_std, activation):
+    """The student's predictions, insisting on a finite float array of one std per layer."""
+    args = (depth, width, weight_std, activation)
+    call = describe_call("predict_std", args, {})
+    out = call_student(fn, "predict_std", *args)
+    if not isinstance(out, np.ndarray) or out.shape != (depth,) or out.dtype.kind != "f":
+        raise CheckFailed(f"{call} returned {type(out).__name__} of shape {getattr(out, 'shape', None)}; "
+                          f"expected a float ndarray of shape ({depth},): one std per layer.")
+    if not np.all(np.isfinite(out)):
+        raise CheckFailed(f"{call} returned non-finite values from layer {int(np.argmin(np.isfinite(out))) + 1} on; "
+                          "expected finite stds (float64 holds them for these arguments).")
+    return out
+
+
+def _ps_compare(fn, depth, width, weight_std, activation):
+    args = (depth, width, weight_std, activation)
+    call = describe_call("predict_std", args, {})
+    out, right = _ps_output(fn, *args), predict_std(*args)
+    gap = np.abs(out - right) / np.abs(right)
+    if np.max(gap) > PREDICT_REL_TOL:
+        layer = int(np.argmax(gap > PREDICT_REL_TOL))
+        raise CheckFailed(f"{call}: at layer {layer + 1} you predict std {fmt(out[layer])}, the variance algebra "
+                          f"gives {fmt(right[layer])} (D(z_l) = n·D(w)·E(x_(l−1)²), std of x_l = f(z_l); "
+                          f"tolerance {PREDICT_REL_TOL:g} relative).")
+
+
+def _ps_interface(fn, ctx):
+    _ps_output(fn, 5, 16, 0.25, "linear")
+    return "returns one std per layer"
+
+
+def _ps_values(fn, ctx):
+    r = ctx.rng(13)
+    width = int(r.choice([64, 128, 256]))
+    cases = [(100, 256, 1.0, "linear"), (100, 256, 1.0, "relu"), (100, 256, 1 / 16, "relu"),
+             (50, width, math.sqrt(2 / width), "relu"),
+             (int(r.integers(10, 40)), width, float(r.uniform(0.5, 2.5)) / math.sqrt(width), "linear"),
+             (int(r.integers(10, 40)), width, float(r.uniform(0.5, 2.5)) / math.sqrt(width), "relu")]
+    for args in cases:
+        _ps_compare(fn, *args)
+    return f"{len(cases)} networks, linear and ReLU"
+
+
+def _ps_arguments(fn, ctx):
+    r = ctx.rng(14)
+    width = int(r.choice([64, 128, 256]))
+    cases = [(1, width, 2 / math.sqrt(width), "relu"), (100, 256, 1 / 16, "tanh"), (100, 256, (5 / 3) / 16, "tanh"),
+             (int(r.integers(10, 60)), width, float(r.uniform(0.5, 2.0)) / math.sqrt(width), "tanh")]
+    for args in cases:
+        _ps_compare(fn, *args)
+    return f"{len(cases)} networks, tanh and depth 1"
+
+
+def _ps_errors(fn, ctx):
+    expect_value_error(fn, "predict_std", "activation is 'linear', 'relu' or 'tanh'", 10, 64, 0.125, "sigmoid")
+    expect_value_error(fn, "predict_std", "activation names are lower case", 10, 64, 0.125, "ReLU")
+    return "2 bad calls"
+
+
+PREDICT_STD = {"interface": _ps_interface, "values": _ps_values, "arguments": _ps_arguments, "errors": _ps_errors}
 
 
 # --- compute_fans -----------------------------------------------------------------------

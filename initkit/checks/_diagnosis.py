@@ -291,6 +291,10 @@ class OrthogonalProber:
         return f"W[0, 0] was positive in {share:.0%} of 300 draws, not about half"
 
 
+def _no_type_problem(out, args):
+    return None  # the 01/02 exercises' checks judge their return types themselves
+
+
 def _real_problem(out, args):
     return _contract.real_number_problem(out)
 
@@ -304,7 +308,8 @@ def _array_problem(out, args):
 
 
 def _build() -> dict:
-    from .. import batch_norm, calculate_gain, compute_fans, var_of_product
+    from .. import (batch_norm, calculate_gain, compute_fans, predict_std, preactivation_variance, relu_moments,
+                    var_of_product)
     from . import _initializers as specs
 
     probers = {spec.name: RandomProber(spec) for spec in (
@@ -313,6 +318,15 @@ def _build() -> dict:
     probers["var_of_product"] = ValueProber("var_of_product", [
         ((0.0, 2.0, 0.0, 3.0), {}), ((1.5, 2.0, -0.5, 3.0), {}), ((2.0, 0.5, 3.0, 1.5), {}),
         ((-1.0, 4.0, 2.5, 0.25), {}), ((1e-3, 2e-4, 3e-3, 1e-5), {})], var_of_product, _real_problem)
+    probers["relu_moments"] = ValueProber("relu_moments", [
+        ((0.0, 1.0), {}), ((1.0, 2.0), {}), ((-1.5, 0.5), {}), ((2.0, 1.0), {}), ((1.0, 0.0), {}),
+        ((0.0, -1.0), {})], relu_moments, _no_type_problem)
+    probers["preactivation_variance"] = ValueProber("preactivation_variance", [
+        ((256, 2 / 256, 0.0, 0.5), {}), ((100, 0.01, 0.4, 0.34), {}), ((16, 0.25, -2.0, 1.0), {})],
+        preactivation_variance, _no_type_problem)
+    probers["predict_std"] = ValueProber("predict_std", [
+        ((20, 256, 1 / 16, "relu"), {}), ((10, 128, 0.2, "linear"), {}), ((20, 256, (5 / 3) / 16, "tanh"), {}),
+        ((1, 64, 0.25, "relu"), {}), ((5, 64, 0.125, "sigmoid"), {})], predict_std, _no_type_problem)
     probers["compute_fans"] = ValueProber("compute_fans", [
         ((shape,), {"layout": layout}) for shape in [(5, 3), (6, 4, 3, 3), (8, 2, 5), (7,), ()]
         for layout in ("torch", "keras")] + [

@@ -1,14 +1,15 @@
 """Checks of a whole-model initialization: ``init_weights_torch(model)`` and
 ``init_weights_keras(model, seed)`` (COURSE.md §5, notebook 08).
 
-The policy (seed 001): Linear/Dense weight Xavier normal, σ² = 2/(fan_in + fan_out), bias 0;
+The policy (from the note 《参数初始化(Weight Initialization)》, notebook 08): Linear/Dense weight
+Xavier normal, σ² = 2/(fan_in + fan_out), bias 0;
 Conv2d/Conv2D weight He normal in mode fan_out, σ² = 2/fan_out with fan_out = out_channels·k_h·k_w,
 bias 0; BatchNorm weight (γ) 1 and bias (β) 0. PyTorch draws untruncated normals from torch's
 global generator, which the check seeds. Keras uses its presets' truncated normals
 (σ = √s/0.87962566103423978 cut at ±2σ, variance s), seeded from ``seed``.
 
 How the check sees what the function did: it builds models of its own — a conv net with a
-nested block and both BatchNorm kinds, and seed 001's all-Linear ``Net`` — fills every
+nested block and both BatchNorm kinds, and the note's all-Linear ``Net`` — fills every
 parameter with 0.5 (a value the policy never produces), calls the function, and reads the
 parameters back.
 
@@ -68,17 +69,17 @@ class Param:
 
 # --- the models the check initializes --------------------------------------------------
 
-# per seed: conv channels c1, c2, hidden width h, outputs; seed 001's Net: d_in, h1, h2, out
+# per seed: conv channels c1, c2, hidden width h, outputs; the note's Net: d_in, h1, h2, out
 _CONV_SIZES = ((64, 128, 512, 10), (48, 160, 384, 20), (96, 192, 256, 16))
 _MLP_SIZES = ((784, 256, 128, 10), (512, 384, 96, 20), (1024, 200, 300, 16))
 
 
 @functools.lru_cache(maxsize=1)
-def _seed_net_class():
+def _note_net_class():
     from torch import nn
 
     class Net(nn.Module):
-        """Seed 001's model: three Linear layers inside one nn.Sequential attribute."""
+        """The note's model: three Linear layers inside one nn.Sequential attribute."""
 
         def __init__(self, in_dim, n_hidden_1, n_hidden_2, out_dim):
             super().__init__()
@@ -94,8 +95,8 @@ def _seed_net_class():
 
 
 def torch_models(seed: int) -> list:
-    """[(description, model)]: a conv net with a nested block and BatchNorm1d/2d, and seed
-    001's all-Linear Net; sizes depend on ``seed``."""
+    """[(description, model)]: a conv net with a nested block and BatchNorm1d/2d, and the
+    note's all-Linear Net; sizes depend on ``seed``."""
     from torch import nn
 
     c1, c2, h, out = _CONV_SIZES[seed % 3]
@@ -105,7 +106,8 @@ def torch_models(seed: int) -> list:
         nn.AdaptiveAvgPool2d(1), nn.Flatten(),
         nn.Linear(c2, h), nn.BatchNorm1d(h), nn.ReLU(),
         nn.Linear(h, h), nn.ReLU(), nn.Linear(h, out))
-    return [("the conv net", convnet), ("seed 001's Net", _seed_net_class()(*_MLP_SIZES[seed % 3]))]
+    note_net = _note_net_class()(*_MLP_SIZES[seed % 3])
+    return [("the conv net", convnet), ("the all-Linear Net of section 4", note_net)]
 
 
 def keras_models(seed: int) -> list:
@@ -274,7 +276,7 @@ def _coverage_problem(p: Param) -> str:
 
 
 def _listing(problems: list[Param], limit: int = 6) -> str:
-    """'the conv net: 0.bias (Conv2d), 6.weight (Linear); seed 001's Net: layer.0.weight (Linear), … and 3 more'."""
+    """'the conv net: 0.bias (Conv2d), 6.weight (Linear); the all-Linear Net of section 4: layer.0.weight (Linear), … and 3 more'."""
     by_model: dict[str, list[str]] = {}
     for p in problems[:limit]:
         by_model.setdefault(p.model, []).append(f"{p.name} ({p.layer})")
@@ -289,8 +291,8 @@ def _coverage_hint(problems: list[Param], params: list[Param], track: str) -> st
     linear_weights = [p for p in params if p.layer == linear and p.role == "weight"]
     if linear_weights and all(p.untouched for p in linear_weights):
         hints.append(f"No {linear} layer was set: a loop that handles only convolutions and BatchNorm "
-                     f"(seed 001's method two) initializes nothing in an all-{linear} model — add a branch "
-                     f"for {'nn.Linear' if track == 'torch' else 'keras.layers.Dense'}.")
+                     f"(method two in section 4) initializes nothing in an all-{linear} model — add a "
+                     f"branch for {'nn.Linear' if track == 'torch' else 'keras.layers.Dense'}.")
     elif track == "torch" and all(p.nested for p in problems) and any(not p.nested for p in params):
         hints.append("Only layers inside nested containers were missed: model.children() (and `for m in "
                      "model`) visit direct children only — use model.modules() or model.apply(fn), which "

@@ -252,4 +252,4 @@ def by_target(target: str, entries: dict | None = None) -> list:
     return [e for e in pool.values() if e.target == target]
 
 
-from . import algebra, batchnorm, orthogonal, random_inits  # noqa: E402,F401  (registration)
+from . import algebra, batchnorm, orthogonal, propagation, random_inits  # noqa: E402,F401  (registration)

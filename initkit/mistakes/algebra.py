@@ -1,4 +1,4 @@
-"""var_of_product, compute_fans, calculate_gain."""
+"""var_of_product, relu_moments, preactivation_variance, compute_fans, calculate_gain."""
 
 import math
 
@@ -25,6 +25,84 @@ def sign_lost(mean_x, var_x, mean_y, var_y):
 @correct("var_of_product", "E(X²)E(Y²) − E(X)²E(Y)²")
 def via_second_moments(mean_x, var_x, mean_y, var_y):
     return (var_x + mean_x**2) * (var_y + mean_y**2) - (mean_x * mean_y) ** 2
+
+
+def _normal_pdf_cdf(alpha):
+    return math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi), 0.5 * (1 + math.erf(alpha / math.sqrt(2)))
+
+
+@mistake("relu_moments", ("values",), "E relu(h)² = D(h)/2 whatever the mean (true only when E(h) = 0)")
+def relu_half_always(mean, std):
+    if std <= 0:
+        raise ValueError(f"std must be > 0; received {std}")
+    pdf, cdf = _normal_pdf_cdf(mean / std)
+    return mean * cdf + std * pdf, std**2 / 2
+
+
+@mistake("relu_moments", ("values",), "the normal density without its 1/√(2π)")
+def relu_density_unnormalised(mean, std):
+    if std <= 0:
+        raise ValueError(f"std must be > 0; received {std}")
+    alpha = mean / std
+    pdf, cdf = math.exp(-alpha**2 / 2), 0.5 * (1 + math.erf(alpha / math.sqrt(2)))
+    return mean * cdf + std * pdf, (mean**2 + std**2) * cdf + mean * std * pdf
+
+
+@mistake("relu_moments", ("values",), "the variance of relu(h) returned instead of its second moment")
+def relu_variance_returned(mean, std):
+    if std <= 0:
+        raise ValueError(f"std must be > 0; received {std}")
+    pdf, cdf = _normal_pdf_cdf(mean / std)
+    first = mean * cdf + std * pdf
+    return first, (mean**2 + std**2) * cdf + mean * std * pdf - first**2
+
+
+@mistake("relu_moments", ("values",), "the φ(α) terms left out: only the mean's share μ·Φ(α) is kept")
+def relu_density_terms_dropped(mean, std):
+    if std <= 0:
+        raise ValueError(f"std must be > 0; received {std}")
+    _, cdf = _normal_pdf_cdf(mean / std)
+    return mean * cdf, (mean**2 + std**2) * cdf
+
+
+@mistake("relu_moments", ("errors",), "no check on std: std = 0 divides by zero, a negative std is used as is")
+def relu_std_unchecked(mean, std):
+    pdf, cdf = _normal_pdf_cdf(mean / std)
+    return mean * cdf + std * pdf, (mean**2 + std**2) * cdf + mean * std * pdf
+
+
+@correct("relu_moments", "Φ from scipy.special.ndtr, the second moment as D + E²")
+def relu_moments_via_ndtr(mean, std):
+    from scipy.special import ndtr
+
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std}")
+    alpha = mean / std
+    pdf, cdf = math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi), float(ndtr(alpha))
+    first = mean * cdf + std * pdf
+    variance = std**2 * (cdf * (1 + alpha**2) + alpha * pdf) - first**2
+    return first, variance + first**2
+
+
+@mistake("preactivation_variance", ("values",), "D(x) in place of E(x²): n·D(w)·D(x), the inputs' mean lost")
+def pv_variance_not_second_moment(n, var_w, mean_x, var_x):
+    return n * var_w * var_x
+
+
+@mistake("preactivation_variance", ("values",), "E(x²) written D(x) + E(x), the mean not squared")
+def pv_mean_not_squared(n, var_w, mean_x, var_x):
+    return n * var_w * (var_x + mean_x)
+
+
+@mistake("preactivation_variance", ("values",), "one product term only: the sum over the n inputs forgotten")
+def pv_sum_forgotten(n, var_w, mean_x, var_x):
+    return var_w * (var_x + mean_x**2)
+
+
+@correct("preactivation_variance", "n times the product rule with E(w) = 0")
+def pv_via_product_rule(n, var_w, mean_x, var_x):
+    mean_w = 0.0
+    return n * (var_w * var_x + var_w * mean_x**2 + var_x * mean_w**2)
 
 
 @mistake("compute_fans", ("values", "arguments"), "fan_in and fan_out swapped")

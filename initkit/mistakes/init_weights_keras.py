@@ -1,6 +1,6 @@
-"""Notebook 08, Keras: ``init_weights_keras(model, seed)`` applying seed 001's policy to a
-built model, graded by ``initkit.checks.check_init_weights_keras``. Importing this module
-imports Keras and registers the entries; each uses only ``keras`` (the notebook imports it)."""
+"""Notebook 08, Keras: ``init_weights_keras(model, seed)`` applying the Weight-initialization
+note's policy to a built model, graded by ``initkit.checks.check_init_weights_keras``.
+Importing this module imports Keras and registers the entries; each uses only ``keras`` (the notebook imports it)."""
 
 import os
 

@@ -1,6 +1,6 @@
-"""Notebook 08, PyTorch: ``init_weights_torch(model)`` applying seed 001's policy in place,
-graded by ``initkit.checks.check_init_weights_torch``. Importing this module imports torch
-and registers the entries; each uses only ``torch`` (the notebook imports it)."""
+"""Notebook 08, PyTorch: ``init_weights_torch(model)`` applying the Weight-initialization
+note's policy in place, graded by ``initkit.checks.check_init_weights_torch``. Importing this
+module imports torch and registers the entries; each uses only ``torch`` (the notebook imports it)."""
 
 import torch
 
@@ -9,7 +9,7 @@ from . import correct, mistake
 TARGET = "init_weights_torch"
 
 
-@correct(TARGET, "seed 001's method one: a per-module function given to model.apply", track="torch")
+@correct(TARGET, "the note's method one: a per-module function given to model.apply", track="torch")
 def apply_weight_init(model):
     def weight_init(m):
         if isinstance(m, torch.nn.Linear):
@@ -47,7 +47,7 @@ def modules_loop_by_hand(model):
 
 
 @mistake(TARGET, ("coverage", "scale", "distribution"),
-         "seed 001's method two: the loop handles Conv2d and BatchNorm only, so Linear layers keep "
+         "the note's method two: the loop handles Conv2d and BatchNorm only, so Linear layers keep "
          "their old values", track="torch")
 def seed_loop_without_linear(model):
     for m in model.modules():
