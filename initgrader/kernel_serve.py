@@ -120,10 +120,15 @@ class _Server:
     def op_call(self, request: dict):
         fn = self.handles[request["handle"]]
         args, kwargs = list(request.get("args", ())), dict(request.get("kwargs", {}))
+        given = [*args, *kwargs.values()]
+        before = [a.copy() if isinstance(a, np.ndarray) else None for a in given]
         result = fn(*args, **kwargs)
-        states = [a.bit_generator.state if isinstance(a, np.random.Generator) else None
-                  for a in (*args, *kwargs.values())]
-        return {"result": result, "rng_states": states}
+        states = [a.bit_generator.state if isinstance(a, np.random.Generator) else None for a in given]
+        # An input the function changed in place (values or shape) goes back, so the grader's
+        # copy changes alike and "inputs untouched" sees it.
+        changed = [a if isinstance(a, np.ndarray) and (a.shape != b.shape or not np.array_equal(a, b, equal_nan=True))
+                   else None for a, b in zip(given, before)]
+        return {"result": result, "rng_states": states, "changed_inputs": changed}
 
     def op_extra_interface(self, request: dict):
         return self.handles[request["handle"]].extra_interface()

@@ -123,9 +123,13 @@ class RemoteFunction:
 
     def __call__(self, *args, **kwargs):
         value = self._request("call", args=list(args), kwargs=kwargs)
-        for arg, state in zip((*args, *kwargs.values()), value["rng_states"]):
+        given = (*args, *kwargs.values())
+        for arg, state in zip(given, value["rng_states"]):
             if isinstance(arg, np.random.Generator) and isinstance(state, dict):
                 arg.bit_generator.state = state  # the kernel drew from its copy: advance ours alike
+        for arg, after in zip(given, value.get("changed_inputs") or ()):
+            if isinstance(arg, np.ndarray) and isinstance(after, np.ndarray):
+                _change_alike(arg, after)
         return value["result"]
 
     def through_adapter(self, adapter: str) -> RemoteFunction:
@@ -177,6 +181,19 @@ class RemoteFunction:
             error.raiser = str(reply.get("raiser", ""))
             raise error
         raise KernelUnresponsive(f"the kernel refused a request: {reply.get('message', status)}")
+
+
+def _change_alike(arg: np.ndarray, after: np.ndarray) -> None:
+    """Apply to the grader's input what the student's function did to the kernel's copy: a new
+    shape (``x.shape = …``) where it fits, new values where they fit; otherwise mark it changed
+    by a value no correct function writes (NaN), so "inputs untouched" still sees it."""
+    try:
+        if arg.shape != after.shape and arg.size == after.size:
+            arg.shape = after.shape
+        np.copyto(arg, after, casting="unsafe")
+    except (ValueError, AttributeError, TypeError):
+        if arg.size and arg.dtype.kind == "f":
+            arg.flat[0] = np.nan
 
 
 def _replay_noise(reply: dict) -> None:

@@ -15,8 +15,11 @@ bool         true / false                                     ``bool``
 int          decimal string (any size: PCG64 states are 128-bit)  ``int``
 float        ``float.hex`` string (exact, nan and inf too)    ``float``
 str          the text (capped)                                ``str``
+complex      two ``float.hex`` strings                        ``complex``
+fraction     numerator, denominator (decimal strings)         ``fractions.Fraction``
+decimal      its string                                       ``decimal.Decimal``
 scalar       dtype string, buffer index                       a NumPy scalar (``np.float32`` …)
-array        dtype string, shape, buffer index                ``np.ndarray`` (numeric dtypes only)
+array        dtype, shape, buffer index, layout               ``np.ndarray`` (numeric dtypes only)
 tuple/list   child nodes                                      ``tuple`` / ``list``
 dict         ``[[key, node], …]`` with string keys             ``dict``
 generator    bit-generator name, state node                   ``np.random.Generator``
@@ -25,7 +28,10 @@ opaque       module, type name, repr (≤ 200 chars)            an ``Opaque`` st
 ===========  ===============================================  ==========================
 
 Every type an interface aspect tells apart stays apart: ``float`` vs ``np.float32``, ``int``
-vs ``np.int64``, ``bool``, a 0-d array, a tuple vs a list. Anything else (a torch tensor, a
+vs ``np.int64``, ``bool``, a 0-d array, a tuple vs a list, ``Fraction``, ``Decimal``,
+``complex``. An array keeps its memory layout's kind — ``"C"``, ``"F"`` (Fortran-ordered) or
+``"strided"`` (a non-contiguous view, rebuilt as every other element of a larger buffer) —
+so a check that tries F-ordered and non-contiguous inputs tries them in the kernel too. Anything else (a torch tensor, a
 ``Fraction``) arrives as an ``Opaque`` whose type carries the original module and name, so
 "returned a torch.Tensor" still reads right. The reader refuses a message larger than its
 cap *before* reading it, and a header deeper or wider than the limits below.
@@ -34,6 +40,8 @@ cap *before* reading it, and a header deeper or wider than the limits below.
 from __future__ import annotations
 
 import builtins
+import decimal
+import fractions
 import json
 import socket
 import struct
@@ -95,8 +103,16 @@ def _node(value, buffers: list, depth: int):
         return ["float", value.hex()]
     if type(value) is str:
         return ["str", value[:MAX_STRING]]
+    if type(value) is complex:
+        return ["complex", value.real.hex(), value.imag.hex()]
+    if type(value) is fractions.Fraction:
+        return ["fraction", str(value.numerator), str(value.denominator)]
+    if type(value) is decimal.Decimal:
+        return ["decimal", str(value)[:4300]]
     if isinstance(value, np.ndarray) and value.dtype.kind in NUMERIC_KINDS:
-        return ["array", value.dtype.str, list(value.shape), _buffer(np.ascontiguousarray(value).tobytes(), buffers)]
+        layout = layout_of(value)
+        data = np.asfortranarray(value) if layout == "F" else np.ascontiguousarray(value)
+        return ["array", value.dtype.str, list(value.shape), _buffer(data.tobytes(order="A"), buffers), layout]
     if isinstance(value, np.generic) and value.dtype.kind in NUMERIC_KINDS:
         return ["scalar", value.dtype.str, _buffer(value.tobytes(), buffers)]
     if type(value) in (tuple, list):
@@ -107,8 +123,15 @@ def _node(value, buffers: list, depth: int):
         state = value.bit_generator.state
         return ["generator", state["bit_generator"], _node(state, buffers, depth + 1)]
     if isinstance(value, BaseException):
-        return ["exception", _builtin_base(type(value)), _type_name(type(value)), _safe_str(value)[:MAX_MESSAGE]]
+        return ["exception", _builtin_base(type(value)), type(value).__name__[:MAX_REPR], _safe_str(value)[:MAX_MESSAGE]]
     return ["opaque", _module_of(value), _type_name(type(value)), _safe_repr(value)]
+
+
+def layout_of(array: np.ndarray) -> str:
+    """'C', 'F' (Fortran-ordered, not also C) or 'strided' (neither: a view with gaps)."""
+    if array.flags.c_contiguous:
+        return "C"
+    return "F" if array.flags.f_contiguous else "strided"
 
 
 def _buffer(data: bytes, buffers: list) -> int:
@@ -218,13 +241,35 @@ class _Decoder:
             raise WireError(f"dtype {dtype} is not numeric")
         return dtype
 
-    def _array(self, depth, dtype, shape, index):
+    def _array(self, depth, dtype, shape, index, layout="C"):
         dtype = self._dtype(dtype)
-        if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
-            raise WireError("array node with a bad shape")
+        if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape) \
+                or len(shape) > 32 or layout not in ("C", "F", "strided"):
+            raise WireError("array node with a bad shape or layout")
         count = int(np.prod(shape, dtype=np.int64)) if shape else 1
         data = self.take(count * dtype.itemsize)
-        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        if layout == "F":
+            return np.frombuffer(data, dtype=dtype).reshape(shape, order="F").copy(order="F")
+        array = np.frombuffer(data, dtype=dtype).reshape(shape)
+        if layout == "strided" and array.ndim:
+            wide = np.zeros((*shape[:-1], 2 * shape[-1]), dtype=dtype)
+            view = wide[..., ::2]
+            view[...] = array
+            return view
+        return array.copy()
+
+    def _complex(self, depth, real, imag):
+        return complex(float.fromhex(real), float.fromhex(imag))
+
+    def _fraction(self, depth, numerator, denominator):
+        if not (isinstance(numerator, str) and isinstance(denominator, str)) or len(numerator + denominator) > 8600:
+            raise WireError("fraction node without decimal strings")
+        return fractions.Fraction(int(numerator), int(denominator))
+
+    def _decimal(self, depth, text):
+        if not isinstance(text, str) or len(text) > 4300:
+            raise WireError("decimal node without a string")
+        return decimal.Decimal(text)
 
     def _scalar(self, depth, dtype, index):
         dtype = self._dtype(dtype)

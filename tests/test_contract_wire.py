@@ -3,16 +3,10 @@ here, the student's function behind ``initgrader``'s proxy and kernel server, ev
 and reply through the wire format (``initgrader.wire``) — in one process, without a
 sandbox, so the data path is the real one and nothing else.
 
-Skipped where ``initgrader`` does not exist (branches older than it). Where the data path
-loses what a check looks at, the entry is an expected failure (strict: it turns into a test
-failure the day the grader carries it, so the mark is removed then):
-
-- an in-place edit of an argument stays in the kernel's copy (only random states come
-  back), so "inputs untouched" cannot see it;
-- arrays arrive C-contiguous (the wire sends ``np.ascontiguousarray``), so F-ordered and
-  non-contiguous inputs are not tried;
-- ``Fraction``, ``Decimal`` and ``complex`` travel as ``Opaque`` stand-ins: a slope of
-  ``Fraction(1, 10)`` is not a Fraction in the kernel, and a returned Fraction has no value.
+Every entry must keep its in-process verdict: the wire carries in-place edits of the
+arguments back to the grader's copies, keeps an array's layout (C, F or a strided view) and
+carries ``Fraction``, ``Decimal`` and ``complex`` as data (they were lost before: six
+catalogue entries changed verdict through the grader).
 """
 
 import sys
@@ -34,17 +28,6 @@ proxy = pytest.importorskip("initgrader.proxy")
 kernel_serve = pytest.importorskip("initgrader.kernel_serve")
 
 DETERMINISTIC = ("var_of_product", "compute_fans", "calculate_gain", "batch_norm")
-
-#: Entries whose verdict the data path changes today, and why.
-LOST_ON_THE_WIRE = {
-    "batch_norm/bn_in_place_nchw": "in-place edits of the arguments are not sent back",
-    "batch_norm/bn_reshapes_callers_gamma": "in-place edits of the arguments are not sent back",
-    "batch_norm/bn_assigns_x_shape": "in-place edits are not sent back; arrays arrive C-contiguous",
-    "calculate_gain/slope_numbers_real": "a Fraction argument arrives as an Opaque stand-in",
-    "calculate_gain/gain_as_fraction": "a returned Fraction arrives as an Opaque stand-in, without its value",
-    "var_of_product/vop_fraction": "a returned Fraction arrives as an Opaque stand-in, without its value",
-}
-
 
 class LoopbackChannel(proxy.Channel):
     """A channel whose kernel is an in-process ``kernel_serve._Server``: each request and
@@ -74,8 +57,7 @@ def remote(fn, name: str):
 ENTRIES = sorted(k for k, e in {**MISTAKES, **CORRECT}.items() if e.target in DETERMINISTIC and e.track == "numpy")
 
 
-@pytest.mark.parametrize("key", [pytest.param(k, marks=pytest.mark.xfail(reason=LOST_ON_THE_WIRE[k], strict=True))
-                                 if k in LOST_ON_THE_WIRE else k for k in ENTRIES])
+@pytest.mark.parametrize("key", ENTRIES)
 def test_deterministic_verdicts_hold_through_the_grader(key):
     entry = {**MISTAKES, **CORRECT}[key]
     check = getattr(checks, f"check_{entry.target}")
