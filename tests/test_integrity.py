@@ -114,6 +114,10 @@ ATTACKS = {
 #: Attacks that need more than an answer cell: extra files in their submission folder.
 SIDECARS = {"sidecar_module": {"initkit/__init__.py": "",
                                "initkit/checks.py": "def __getattr__(name):\n    return lambda *a, **k: None\n"}}
+#: Where a student adds a cell that SIGKILLs its own kernel: before each code cell of the
+#: released notebook in turn (and at the end). The kernel is restarted, the cells before the
+#: killing one are re-run, the rest go on: the solution keeps its 3 points wherever it dies.
+KILL_CELL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
 CONTROLS = {"control_solver": (None, 3), "control_blank": ("", 0), "control_wrong": (WRONG, 1),
             "zz_after_startup_attack": (WRONG, 1)}
 
@@ -150,6 +154,14 @@ def hostile_class(tmp_path_factory):
             (root.path / "submitted" / student / ASSIGNMENT / name).parent.mkdir(parents=True, exist_ok=True)
             (root.path / "submitted" / student / ASSIGNMENT / name).write_text(text)
         expected[student] = points
+    for position in _kill_positions(root):
+        student = f"kill_before_cell_{position:02d}"
+        root.submit(student, ASSIGNMENT, {ANSWER: root.solution_answer(ASSIGNMENT, ANSWER)})
+        path = root.path / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.insert(position, nbformat.v4.new_code_cell(KILL_CELL))
+        nbformat.write(nb, path)
+        expected[student] = 3
     before = _fingerprints(root.path / "submitted")
     env_secret = {**os.environ, "INITGRADER_TEST_SECRET": "xyz"}
     start = time.monotonic()
@@ -163,6 +175,11 @@ def hostile_class(tmp_path_factory):
     time.sleep(1.5)
     return {"root": root, "expected": expected, "before": before, "grader_marker": grader_marker,
             "seconds": seconds, "log": done.stderr}
+
+
+def _kill_positions(root: CourseRoot) -> list[int]:
+    cells = nbformat.read(root.released(ASSIGNMENT)[0], as_version=4).cells
+    return [i for i, cell in enumerate(cells) if cell.cell_type == "code"] + [len(cells)]
 
 
 def _fingerprints(folder: Path) -> dict:
@@ -183,6 +200,12 @@ def test_each_submission_scores_what_its_honest_answer_earns(hostile_class, stud
     assert grades[student] == hostile_class["expected"][student], (
         f"{student}: {grades[student]} points, expected {hostile_class['expected'][student]}\n"
         + _outputs(hostile_class["root"], student))
+
+
+def test_a_kernel_killed_before_any_cell_still_grades_the_solution_in_full(hostile_class):
+    grades = _grades(hostile_class["root"])
+    killed = {s: grades[s] for s in hostile_class["expected"] if s.startswith("kill_before_cell_")}
+    assert len(killed) >= 5 and set(killed.values()) == {3.0}, killed
 
 
 def _outputs(root: CourseRoot, student: str) -> str:
@@ -242,3 +265,20 @@ def test_every_graded_cell_of_a_dead_kernel_has_an_error_output(hostile_class):
         cells = [c for c in hostile_class["root"].autograded_cells(student, ASSIGNMENT)
                  if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
         assert cells and all(any(o.output_type == "error" for o in c.outputs) for c in cells), student
+
+
+def test_the_grade_command_refuses_a_notebook_linked_to_the_solutions(tmp_path):
+    """nbgrader copies a submission with shutil.copy, which follows a link as the grader:
+    ``tools/grade.py`` refuses such a submission before nbgrader sees it."""
+    _bubblewrap_required()
+    from tools.grade import Course, grade_class
+
+    root = CourseRoot.create(tmp_path, [ASSIGNMENT])
+    root.submit("honest_wrong", ASSIGNMENT, {ANSWER: WRONG})
+    linked = root.path / "submitted" / "linked" / ASSIGNMENT
+    linked.mkdir(parents=True)
+    (linked / f"{ASSIGNMENT}.ipynb").symlink_to(root.path / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    run = grade_class(Course.load(root.path, ASSIGNMENT), workers=1, progress=False)
+    assert _grades(root) == {"honest_wrong": 1.0, "linked": 0.0}
+    assert run.results["linked"].status == "refused"
+    assert any("symbolic link" in p for p in run.results["linked"].problems)

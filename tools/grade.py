@@ -206,6 +206,27 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def linked_files(folder: Path) -> list[str]:
+    """Entries of a submission folder that are not plain files or folders: symbolic links,
+    hard links to other files, devices, pipes. nbgrader copies a submission with
+    ``shutil.copy``, which follows links as the grading user (a notebook linked to
+    ``solutions/`` would be graded as the student's), so such a submission is refused."""
+    import stat
+
+    found = []
+    paths = [Path(top) / name for top, dirs, files in os.walk(folder, followlinks=False) for name in dirs + files]
+    for path in sorted(paths):
+        info = os.lstat(path)
+        where = path.relative_to(folder)
+        if stat.S_ISLNK(info.st_mode):
+            found.append(f"{where} is a symbolic link")
+        elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            found.append(f"{where} is not a regular file")
+        elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+            found.append(f"{where} is a hard link to another file")
+    return found
+
+
 def first_line(text: str, width: int = 100) -> str:
     line = next((s.strip() for s in str(text).splitlines() if s.strip()), "")
     return line if len(line) <= width else line[:width - 1] + "…"
@@ -393,9 +414,18 @@ class ClassRun:
 
 def grade_class(course: Course, *, workers: int | None = None, timeout: int | None = None,
                 submission_timeout: float | None = None, students: list[str] | None = None,
-                progress: bool = True) -> ClassRun:
+                progress: bool = True, sandbox: bool = True) -> ClassRun:
     """Autograde every submission in parallel, zero what could not be scored, generate the
-    feedback, export grades.csv and build the summary."""
+    feedback, export grades.csv and build the summary. Student kernels run confined
+    (``initgrader.sandbox``) unless ``sandbox`` is False; a submission holding a link or a
+    special file is refused before nbgrader copies it (nbgrader's copy follows links)."""
+    if sandbox:
+        from initgrader.sandbox import SandboxError, bubblewrap
+
+        try:
+            bubblewrap()
+        except SandboxError as error:
+            raise GradeError(f"{error} (--no-sandbox)") from None
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise GradeError(f"--workers must be at least 1, got {workers}")
@@ -415,6 +445,8 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
     logs = course.root / "grading" / course.assignment / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     results = {name: Result(name, problems=inspect_submission(course, name)) for name in names}
+    refused = {name: linked_files(course.submitted(name)) for name in names}
+    refused = {name: links for name, links in refused.items() if links}
     with tempfile.TemporaryDirectory(prefix="initcourse-grade-") as scratch:
         # register (or refresh) the assignment's cells in the gradebook; the release goes to scratch
         run_nbgrader(course, "generate_assignment", course.assignment, "--force",
@@ -427,9 +459,12 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
 
         def autograde(student: str) -> tuple[str, str, int | None, float]:
             slot, began = slots.get(), time.monotonic()
+            if student in refused:  # never handed to nbgrader: its copy would follow the link
+                results[student].problems.append(f"refused: {'; '.join(refused[student][:3])}")
+                return student, slot, None, 0.0
             try:
                 args = ["autograde", course.assignment, f"--student={glob.escape(student)}", "--force",
-                        f"--Execute.timeout={timeout}"]
+                        f"--Execute.timeout={timeout}", f"--IsolatedExecute.sandbox={sandbox}"]
                 code = run_limited(course.nbgrader(*args, db_url=slot), cwd=course.root, env=tool_env(parallel),
                                    limit=limit, log=logs / f"{student}.log")
             except BaseException:
@@ -485,7 +520,9 @@ def finish(course: Course, result: Result, slot: str, code: int | None, seconds:
     """In the main process, after one autograde: merge its rows, zero what is unscored, read
     the scores back and record what went wrong."""
     result.seconds = seconds
-    if code is None:
+    if code is None and any(p.startswith("refused: ") for p in result.problems):
+        result.status = "refused"
+    elif code is None:
         result.status = "killed"
         result.problems.append(f"killed after the {limit:.0f} s limit per submission")
     elif code != 0:
@@ -625,6 +662,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, help="gradebook URL (default: nbgrader_config.py's, or <root>/gradebook.db)")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student kernels without bubblewrap (macOS, Windows, or Linux without it): "
+                        "a plain subprocess with a cleared environment and rlimits, which can read and write "
+                        "the grader's files — docs/grading.md says what it does not protect")
     return p
 
 
@@ -634,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
         course = Course.load(Path(args.root), args.assignment, args.db)
         run = grade_class(course, workers=args.workers, timeout=args.timeout,
                           submission_timeout=args.submission_timeout, students=args.student,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, sandbox=not args.no_sandbox)
     except GradeError as error:
         print(f"[grade] error: {error}", file=sys.stderr)
         return 2
