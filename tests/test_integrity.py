@@ -58,7 +58,7 @@ ATTACKS = {
                            "from initkit import var_of_product\n", 0),
     "library_wrapped": ("import initkit\ndef var_of_product(*args):\n    return initkit.var_of_product(*args)\n", 0),
     "serve_loop_replaced": ("import initgrader.kernel_serve as s\n"
-                            "s._Server.op_call = lambda self, r: {{'result': 6.75, 'rng_states': []}}\n" + WRONG, 1),
+                            "s._Server.op_call = lambda self, r: {{'result': 6.75, 'rng_states': []}}\n" + WRONG, 2),
     # --- reaching outside the submission ---------------------------------------------
     "read_solutions": ("import glob\ntry:\n    open('{root}/solutions/01-variance/01-variance.ipynb').read()\n"
                        "    LEAK = True\nexcept OSError:\n    LEAK = False\n"
@@ -118,7 +118,12 @@ SIDECARS = {"sidecar_module": {"initkit/__init__.py": "",
 #: released notebook in turn (and at the end). The kernel is restarted, the cells before the
 #: killing one are re-run, the rest go on: the solution keeps its 3 points wherever it dies.
 KILL_CELL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+#: serve_loop_replaced makes every function of the notebook "return" 6.75: it earns what
+#: functions that honestly return 6.75 earn (var_of_product's and preactivation_variance's
+#: interface cells), no more.
+RETURNS_6_75 = "returns 6.75"  # every answer cell: def <its function>(*args): return 6.75
 CONTROLS = {"control_solver": (None, 3), "control_blank": ("", 0), "control_wrong": (WRONG, 1),
+            "control_returns_6_75": (RETURNS_6_75, 2),
             "zz_after_startup_attack": (WRONG, 1)}
 
 
@@ -149,7 +154,10 @@ def hostile_class(tmp_path_factory):
         answer = root.solution_answer(ASSIGNMENT, ANSWER) if source is None else source.format(**fill)
         if student == "daemon":
             answer = f"DAEMON = {DAEMON_PROGRAM.format(**fill)!r}\n" + answer
-        root.submit(student, ASSIGNMENT, {ANSWER: answer} if source != "" else {})
+        answers = {ANSWER: answer} if source != "" else {}
+        if source == RETURNS_6_75:
+            answers = {a: f"def {a.split('-', 1)[1]}(*args):\n    return 6.75\n" for a in root.answer_ids(ASSIGNMENT)}
+        root.submit(student, ASSIGNMENT, answers)
         for name, text in SIDECARS.get(student, {}).items():
             (root.path / "submitted" / student / ASSIGNMENT / name).parent.mkdir(parents=True, exist_ok=True)
             (root.path / "submitted" / student / ASSIGNMENT / name).write_text(text)
