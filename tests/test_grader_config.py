@@ -9,6 +9,7 @@ from nbgrader.preprocessors import Execute
 from traitlets.config.loader import PyFileConfigLoader
 
 from initgrader.execute import IsolatedExecute
+from initgrader.rebuild import RebuildFromRelease
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,8 +24,9 @@ def test_the_autograde_chain_is_nbgraders_with_our_execute_step():
     assert _config().Autograde.autograde_preprocessors == [IsolatedExecute if p is Execute else p for p in default]
 
 
-def test_the_sanitize_chain_is_nbgraders_own():
-    assert "sanitize_preprocessors" not in _config().Autograde
+def test_the_sanitize_chain_is_nbgraders_with_our_rebuild_first():
+    default = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    assert _config().Autograde.sanitize_preprocessors == [RebuildFromRelease, *default]
 
 
 def test_our_execute_step_is_nbgraders_execute_confined_by_default():
