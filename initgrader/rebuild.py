@@ -46,9 +46,14 @@ class RebuildFromRelease(NbGraderPreprocessor):
         return rebuilt, resources
 
     def release_path(self, assignment: str, notebook: str) -> Path | None:
-        coursedir = CourseDirectory(config=self.config)
-        path = Path(coursedir.format_path(coursedir.release_directory, ".", assignment)) / f"{notebook}.ipynb"
-        return path if path.is_file() else None
+        return release_path(self.config, assignment, notebook)
+
+
+def release_path(config, assignment: str, notebook: str) -> Path | None:
+    """The released ``notebook`` of ``assignment`` (``release_directory`` of the course), if any."""
+    coursedir = CourseDirectory(config=config)
+    path = Path(coursedir.format_path(coursedir.release_directory, ".", assignment)) / f"{notebook}.ipynb"
+    return path if path.is_file() else None
 
 
 def _nbgrader(cell) -> dict:
