@@ -229,7 +229,7 @@ class Confinement:
     def environment(self, env: dict) -> dict:
         allowed = {k: env[k] for k in ENV_ALLOWED if k in env}
         return {**allowed, "HOME": HOME, "IPYTHONDIR": f"{HOME}/.ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
-                "MPLBACKEND": "Agg", "PYTHONPATH": LIBRARIES, "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONPATH": LIBRARIES, "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONSAFEPATH": "1",  # the submission's own files stay off the import path
                 "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
                 "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "3")}
