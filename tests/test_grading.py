@@ -211,7 +211,7 @@ def test_every_troublemaker_is_graded_and_reported(graded_demo):
     assert any("stopped at the 20 s cell time limit: 01-var_of_product" in p for p in results["hangs"].problems)
     assert any("ModuleNotFoundError" in p for p in results["import-error"].problems)
     assert "graded cells deleted: 01-var_of_product-values" in results["deleted-cell"].problems
-    assert results["deleted-cell"].zeroed == ["01-var_of_product-values"]
+    assert results["deleted-cell"].zeroed == []  # restored from the release and graded (initgrader.rebuild)
     assert any(p.startswith("locked cells edited") for p in results["edited-test"].problems)
     assert any(p.startswith("stderr flood") for p in results["stderr-flood"].problems)
     assert results["blank"].problems == ["not answered: 01-var_of_product, 01-relu_moments, 01-preactivation_variance"]

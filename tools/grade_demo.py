@@ -89,11 +89,12 @@ def build_class(root: CourseRoot, assignment: str) -> dict[str, dict[str, float]
     expected["import-error"] = nothing
     root.submit("hangs", assignment, {first: HANG})
     expected["hangs"] = nothing
-    # the solution, with a graded cell deleted: that cell scores 0
+    # the solution, with a graded cell deleted: the grader rebuilds the notebook from the
+    # release (initgrader.rebuild), so the cell is back and graded — full marks
     root.submit_entries("deleted-cell", assignment, solved)
     _edit(root, "deleted-cell", assignment,
           lambda cells: [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") != victim])
-    expected["deleted-cell"] = {**full, victim: 0.0}
+    expected["deleted-cell"] = dict(full)
     # a catalogued mistake whose failing test cell was "fixed" to print ok: nbgrader restores it
     mistake_name = next(n for n, spec in MISTAKE_STUDENTS[assignment].items() if spec.get(first, "solution") != "solution")
     answers = catalogue_answers(MISTAKE_STUDENTS[assignment][mistake_name])
