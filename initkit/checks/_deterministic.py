@@ -489,7 +489,8 @@ def _ps_arguments(fn, ctx):
 
 
 def _ps_errors(fn, ctx):
-    names = c.near_misses(ACTIVATIONS, ctx.rng(15)) + [None]
+    misses = c.near_misses(ACTIVATIONS, ctx.rng(15))
+    names = misses + [n for n in NONLINEARITIES if n not in ACTIVATIONS and n not in misses] + [None]  # + the gain table
     for name in names:
         expect_value_error(fn, "predict_std", f"activation is exactly 'linear', 'relu' or 'tanh', and {name!r} is "
                            "none of them: match the names exactly", 10, 64, 0.125, name)
