@@ -367,6 +367,25 @@ def test_new_mistakes_are_diagnosed_in_a_students_words(key, words):
     assert "Diagnosis:" in message and words in message, message
 
 
+@pytest.mark.parametrize("key, words", [
+    ("relu_moments/relu_std_abs", "relu_moments(0.0, -1.0) gave 0.3989, 0.5 where a ValueError"),
+    ("relu_moments/relu_float_converted", "'2.0') gave 1.396, 4.161 where a ValueError"),
+    ("relu_moments/relu_std_unchecked", "gave a ZeroDivisionError where a ValueError is right"),
+    ("relu_moments/relu_as_list", "gave a list where"),
+    ("preactivation_variance/pv_n_isinstance_int", "preactivation_variance(True, 0.25, 1.0, 1.0) gave 0.5"),
+    ("preactivation_variance/pv_negative_variance", "preactivation_variance(16, -0.25, 1.0, 1.0) gave -8"),
+    ("preactivation_variance/pv_fraction", "gave a fractions.Fraction"),
+    ("preactivation_variance/pv_float16", "where 1.449 is right"),
+    ("predict_std/ps_substring_match", "'prelu') gave an array"),
+    ("predict_std/ps_case_insensitive", "'ReLU') gave an array"),
+    ("predict_std/ps_with_input_layer", "gave an array of shape (21,)"),
+])
+def test_the_01_02_mistakes_are_diagnosed_with_the_input_that_broke_the_rule(key, words):
+    entry = MISTAKES[key]
+    message = next(iter(failing_aspects(getattr(checks, f"check_{entry.target}"), entry.fn, first=True).values()))
+    assert "Diagnosis:" in message and words in message, message
+
+
 # --- the catalogue at seeds 0–99 ----------------------------------------------------------------
 
 ENTRIES = sorted(k for k, e in {**MISTAKES, **CORRECT}.items() if e.target in DETERMINISTIC and e.track == "numpy")
