@@ -27,7 +27,8 @@ if Path(wire.__file__).resolve().parents[1] != Path(initkit.__file__).resolve().
 proxy = pytest.importorskip("initgrader.proxy")
 kernel_serve = pytest.importorskip("initgrader.kernel_serve")
 
-DETERMINISTIC = ("var_of_product", "compute_fans", "calculate_gain", "batch_norm")
+DETERMINISTIC = ("var_of_product", "relu_moments", "preactivation_variance", "predict_std", "compute_fans",
+                 "calculate_gain", "batch_norm")
 
 class LoopbackChannel(proxy.Channel):
     """A channel whose kernel is an in-process ``kernel_serve._Server``: each request and

@@ -5,7 +5,8 @@
   layout of an input array — drawn deterministically per seed;
 - the *return types* ("Return types"): a real number is a Python ``int`` or ``float`` or a
   NumPy ``np.integer`` / ``np.floating`` scalar, never ``bool``, ``Fraction``, ``Decimal``,
-  complex or a 0-d array; fans are a tuple of two integers; arrays are float32 or float64;
+  complex or a 0-d array; fans are a tuple of two integers; ``relu_moments``' pair is a tuple
+  of two real numbers; arrays are float32 or float64;
 - the *float32 unit roundoff* every values tolerance is built from: a correct computation
   may run in float32 whatever dtype it returns, so tolerances follow float32 arithmetic.
 """
@@ -58,6 +59,19 @@ def fans_problem(value) -> str | None:
         return f"a tuple of length {len(value)}"
     for v in value:
         problem = integer_problem(v)
+        if problem:
+            return f"a tuple holding {problem} ({v!r})"
+    return None
+
+
+def real_pair_problem(value) -> str | None:
+    """None for a tuple of two real numbers (relu_moments' pair), else what ``value`` is instead."""
+    if not isinstance(value, tuple):
+        return f"a {type_name(value)}"
+    if len(value) != 2:
+        return f"a tuple of length {len(value)}"
+    for v in value:
+        problem = real_number_problem(v)
         if problem:
             return f"a tuple holding {problem} ({v!r})"
     return None
@@ -172,6 +186,34 @@ EITHER = (np.float32(0.25), np.int64(2), np.int32(-1))
 #: Anything at all: param is ignored off leaky_relu, so none of these may change the gain.
 IGNORED_PARAMS = (0.5, 3, -1.0, 0, True, "0.1", "abc", [0.1], 1j, fractions.Fraction(1, 3),
                   decimal.Decimal("2"), np.float32(2.0), np.array([1.0, 2.0]), {"a": 1})
+
+
+#: Real numbers as §5 names them, one of each kind: the inputs of relu_moments,
+#: preactivation_variance and predict_std are passed as each of these in turn.
+REAL_KINDS = (float, int, np.float64, np.float32, np.int64)
+
+
+def as_kind(kind, value: float):
+    """``value`` passed as ``kind``; an int kind only for integral values (else a float)."""
+    if kind in (int, np.int64):
+        return kind(value) if float(value).is_integer() else float(value)
+    return kind(value)
+
+
+#: Not numbers at all: relu_moments' std given as one of these must raise (ValueError, or the
+#: TypeError Python raises comparing it with 0) — never return a value.
+NOT_NUMBERS = ("1.0", "", None, 1j, complex(0.5, 0.0), [1.0], (1.0,))
+
+#: Numbers outside §5's "real number" (bool, Fraction, Decimal): a contract that only
+#: speaks of real numbers leaves them open, so either verdict passes — an exception, or the
+#: right value for the number they hold.
+EITHER_NUMBERS = (True, fractions.Fraction(3, 2), decimal.Decimal("1.5"))
+
+#: What is not a count: n in preactivation_variance must be a Python or NumPy int ≥ 1 (not
+#: a bool — True is no count), anything else raises ValueError.
+NOT_COUNTS = (True, False, np.bool_(True), 16.0, 2.5, np.float64(16.0), np.float32(8.0),
+              fractions.Fraction(16), decimal.Decimal(16), "16", None, [16], 16 + 0j, 0, -4, np.int64(0),
+              np.int32(-1))
 
 
 # --- array layouts -------------------------------------------------------------------------

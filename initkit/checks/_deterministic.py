@@ -2,19 +2,17 @@
 predict_std, compute_fans, calculate_gain, batch_norm. Their answers are exact, so the only
 tolerance is floating-point rounding — of the least precise correct computation: float32
 arithmetic is a correct choice whatever dtype comes back (COURSE.md §5 "Return types"), so
-every tolerance of var_of_product, calculate_gain and batch_norm is derived from the float32
-unit roundoff u = 2⁻²⁴ (``_contract.U32``), with the formula next to it. relu_moments and
-preactivation_variance compare near 1e-10 relative (REL_TOL_FLOAT64); predict_std's tanh
-layers need a numerical expectation: there the tolerance is 1e-4 relative (PREDICT_REL_TOL).
+every tolerance is derived from the float32 unit roundoff u = 2⁻²⁴ (``_contract.U32``), with
+the formula next to it; predict_std's tanh layers need a numerical expectation, so theirs adds
+a stated integration allowance (TANH_INTEGRATION_TOL).
 
-Each of the first four checks tries the whole space its contract names (``_contract``): every
-valid name and its near misses, the numeric tower and its look-alikes, every input layout;
-the interface aspects enforce §5's return types and name the type received."""
+Each check tries the whole space its contract names (``_contract``): every valid name and its
+near misses, the numeric tower and its look-alikes, every input layout; the interface aspects
+enforce §5's return types and name the type received."""
 
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -22,6 +20,7 @@ from .. import (batch_norm, calculate_gain, compute_fans, predict_std, preactiva
                 var_of_product)
 from ..fans import LAYOUTS as FAN_LAYOUTS
 from ..gain import NONLINEARITIES
+from ..propagation import ACTIVATIONS
 from . import _contract as c
 from ._engine import CheckFailed, Context, call_student, describe_call, expect_value_error, fmt
 
@@ -135,26 +134,39 @@ def _vop_values(fn, ctx):
 VAR_OF_PRODUCT = {"interface": _vop_interface, "values": _vop_values}
 
 
-# --- helpers of the 01/02 exercises (relu_moments, preactivation_variance, predict_std) ----
+# --- the 01/02 exercises: relu_moments, preactivation_variance, predict_std ----------------
 
-REL_TOL_FLOAT64 = 1e-10
-
-
-def _real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+def _kinds_for(ctx: Context, k: int) -> list:
+    """The kind of real number (c.REAL_KINDS) each of k drawn cases is passed as, per seed."""
+    return [c.REAL_KINDS[(i + ctx.seed) % len(c.REAL_KINDS)] for i in range(k)]
 
 
-def _close(observed, expected, rel=REL_TOL_FLOAT64) -> bool:
-    return abs(observed - expected) <= rel * max(1.0, abs(expected))
+def _expect_exception(fn, name: str, why: str, *args) -> None:
+    """A call with an argument that is not a number must raise — ValueError, or the
+    TypeError Python's own arithmetic raises on it — never return a value."""
+    call = describe_call(name, args, {})
+    try:
+        out = fn(*args)
+    except NotImplementedError:
+        call_student(fn, name, *args)  # reports "not implemented yet"
+        raise
+    except (ValueError, TypeError):
+        return
+    except Exception as exc:
+        raise CheckFailed(f"{call} raised {type(exc).__name__}: {exc}; expected ValueError or TypeError "
+                          f"({why}).") from None
+    raise CheckFailed(f"{call} returned {out!r}; expected ValueError or TypeError ({why}).")
 
 
-def _compare_exact_scalar(name, args, kwargs, observed, expected, what="value") -> None:
-    call = describe_call(name, args, kwargs)
-    if not _real(observed) or not math.isfinite(observed):
-        raise CheckFailed(f"{call} returned {observed!r}; expected a finite float.")
-    if not _close(float(observed), expected):
-        shown, wanted = _distinct(float(observed), expected)
-        raise CheckFailed(f"{call} returned {shown}; expected {wanted} ({what}).")
+def _either(fn, name: str, args: tuple):
+    """A call whose verdict the contract leaves open: (True, None) when it raised ValueError or
+    TypeError, else (False, what it returned)."""
+    try:
+        return False, fn(*args)
+    except (ValueError, TypeError):
+        return True, None
+    except Exception:
+        return False, call_student(fn, name, *args)  # reports the student's error
 
 
 # --- relu_moments -----------------------------------------------------------------------
@@ -162,36 +174,102 @@ def _compare_exact_scalar(name, args, kwargs, observed, expected, what="value") 
 RELU_FORMULA = "E relu(h) = μΦ(α) + σφ(α), E relu(h)² = (μ² + σ²)Φ(α) + μσφ(α), α = μ/σ"
 
 
-def _rm_call(fn, *args):
-    out = call_student(fn, "relu_moments", *args)
-    if not (isinstance(out, tuple) and len(out) == 2 and all(_real(v) and math.isfinite(v) for v in out)):
-        raise CheckFailed(f"{describe_call('relu_moments', args, {})} returned {out!r}; expected a tuple of two "
-                          "finite floats (E relu(h), E relu(h)²).")
-    return tuple(float(v) for v in out)
+def _rm_tolerance(mean: float, std: float) -> tuple[float, float]:
+    """|error| a correct float32 computation can make on (E relu(h), E relu(h)²):
+    (10·u·(|μ| + σ), 20·u·(μ² + σ²)), u = 2⁻²⁴.
+
+    α = μ/σ carries ≤ 3u relative. Φ(α) = ½(1 + erf(α/√2)) is off by ≤ 4u *absolutely* (erf
+    rounded near ±1, then 1 + erf) whatever Φ's size — a correct float32 answer loses Φ's
+    relative precision in the left tail — plus φ(α)·3u|α| ≤ 0.73u from α. φ(α) = e^(−α²/2)/√(2π)
+    carries ≤ (4α² + 3)u relative (the exponent α²/2 is off by ≤ 8u·α²/2). Hence
+    |Δ(μΦ)| ≤ 6u|μ|, |Δ(σφ)| ≤ σ·max_α φ(α)(4α² + 5)u ≤ 2.2uσ, plus the sum's rounding
+    ≤ u(|μ| + 0.4σ): ≤ 7u|μ| + 2.6uσ, rounded up to 10u(|μ| + σ). For the second moment,
+    (μ² + σ²)Φ is off by ≤ 9u(μ² + σ²) and μσφ by ≤ σ²·max_α |α|φ(α)(4α² + 7)u ≤ 3.2uσ²,
+    plus the sum: ≤ 14u(μ² + σ²); the form D + E² (a variance plus the squared mean, as
+    relu_moments_via_ndtr writes it) adds ≤ 4u·E relu(h)² ≤ 4u(μ² + σ²): 20u(μ² + σ²)."""
+    return 10 * c.U32 * (abs(mean) + std), 20 * c.U32 * (mean**2 + std**2)
+
+
+def _rm_pair_values(call: str, out) -> tuple[float, float]:
+    """The two numbers of any pair of real values (the exact types are the interface's
+    business): (0.4, 0.5), [0.4, 0.5] and an array of two floats all give (0.4, 0.5)."""
+    try:
+        pair = list(out) if isinstance(out, (tuple, list, np.ndarray)) else None
+    except TypeError:
+        pair = None
+    values = [c.as_real(v) for v in pair] if pair is not None and len(pair) == 2 else None
+    if values is None or any(v is None or not math.isfinite(v) for v in values):
+        raise CheckFailed(f"{call} returned {out!r}; expected a tuple of two finite real numbers "
+                          "(E relu(h), E relu(h)²).")
+    return values[0], values[1]
+
+
+def _rm_compare(call: str, out, mean: float, std: float, what: str = RELU_FORMULA) -> None:
+    got = _rm_pair_values(call, out)
+    right = relu_moments(mean, std)
+    for i, (g, w, tol) in enumerate(zip(got, right, _rm_tolerance(mean, std))):
+        if abs(g - w) > tol:
+            shown, wanted = _distinct(g, w)
+            part = ("E relu(h)", "E relu(h)²")[i]
+            hint = _precision_hint(out[i] if isinstance(out, tuple) and len(out) == 2 else g, g, w)
+            raise CheckFailed(f"{call} returned {part} = {shown}; expected {wanted} ({what}){hint}.")
+
+
+def _rm_inputs(ctx: Context, k: int) -> list:
+    """Centred, shifted and tail cases (α = μ/σ from −4 to 4), tiny and large scales, ints, then
+    k draws with |α| ≤ 4 passed as float, int, np.float64, np.float32 or np.int64 in turn."""
+    r = ctx.rng(11)
+    special = [(0.0, 1.0), (0.0, 2.5), (1.0, 2.0), (-1.5, 0.5), (-8.0, 2.0), (12.0, 3.0), (1e-3, 2e-3),
+               (-300.0, 200.0), (0, 1), (-2, 3), (np.int64(3), np.int64(2))]
+    drawn = []
+    for kind, a, s in zip(_kinds_for(ctx, k), r.uniform(-4.0, 4.0, k), r.uniform(0.2, 4.0, k)):
+        if kind in (int, np.int64):
+            s = max(1.0, round(s))
+            drawn.append((kind(round(a * s)), kind(s)))
+        else:
+            drawn.append((kind(a * s), kind(s)))
+    return special + drawn
 
 
 def _rm_interface(fn, ctx):
-    _rm_call(fn, 0.5, 1.5)
-    return "returns a pair of floats"
+    calls = [(0.5, 1.5), (0, 2), (np.float32(0.5), np.float32(1.5)), (np.int64(-1), np.int64(2)),
+             (np.float64(1.0), 0.5)]
+    for args in calls:
+        call = describe_call("relu_moments", args, {})
+        out = call_student(fn, "relu_moments", *args)
+        problem = c.real_pair_problem(out)
+        if problem:
+            raise CheckFailed(f"{call} returned {out!r}, {problem}; expected a tuple of two real numbers "
+                              f"(E relu(h), E relu(h)²): `return first, second` — {REAL_RULE}.")
+        if not all(math.isfinite(v) for v in out):
+            raise CheckFailed(f"{call} returned {out!r}; expected two finite numbers.")
+    return "returns a pair of real numbers for float, int, float32 and int64 inputs"
 
 
 def _rm_values(fn, ctx):
-    r = ctx.rng(11)
-    stds = r.uniform(0.2, 4.0, 12)
-    cases = [(0.0, 1.0), (0.0, 2.5), (1.0, 2.0), (-1.5, 0.5)] + \
-        [(float(a * s), float(s)) for a, s in zip(r.uniform(-3.0, 3.0, 12), stds)]   # |μ/σ| ≤ 3
+    cases = _rm_inputs(ctx, 12)
     for args in cases:
-        got, right = _rm_call(fn, *args), relu_moments(*args)
-        if not all(_close(g, w) for g, w in zip(got, right)):
-            raise CheckFailed(f"{describe_call('relu_moments', args, {})} returned ({fmt(got[0])}, {fmt(got[1])}); "
-                              f"expected ({fmt(right[0])}, {fmt(right[1])}) ({RELU_FORMULA}).")
-    return f"{len(cases)} inputs"
+        _rm_compare(describe_call("relu_moments", args, {}), call_student(fn, "relu_moments", *args),
+                    float(args[0]), float(args[1]))
+    mean = float(ctx.rng(14).uniform(-2.0, 2.0))
+    for value in c.EITHER_NUMBERS:  # not §5's real numbers: an exception, or the right values
+        for args in ((mean, value), (value, 2.0)):
+            raised, out = _either(fn, "relu_moments", args)
+            if not raised:
+                _rm_compare(describe_call("relu_moments", args, {}), out, float(args[0]), float(args[1]),
+                            "a bool, Fraction or Decimal may raise, or give the moments of the number it holds")
+    return f"{len(cases)} inputs, |mean/std| ≤ 4; {2 * len(c.EITHER_NUMBERS)} bool/Fraction/Decimal arguments"
 
 
 def _rm_errors(fn, ctx):
-    expect_value_error(fn, "relu_moments", "std must be > 0", 1.0, 0.0)
-    expect_value_error(fn, "relu_moments", "std must be > 0", 0.0, -1.0)
-    return "2 bad calls"
+    r = ctx.rng(12)
+    mean = float(r.uniform(-2.0, 2.0))
+    bad_stds = [0.0, 0, -0.0, -1.0, -3, np.float32(-0.5), np.int64(0), -1e-300, -float(r.uniform(0.1, 5.0))]
+    for std in bad_stds:
+        expect_value_error(fn, "relu_moments", "std must be > 0: a std ≤ 0 is no normal distribution", mean, std)
+    for bad in c.NOT_NUMBERS:
+        _expect_exception(fn, "relu_moments", "a std must be a number > 0", mean, bad)
+    return f"{len(bad_stds)} stds ≤ 0, {len(c.NOT_NUMBERS)} stds that are not numbers"
 
 
 RELU_MOMENTS = {"interface": _rm_interface, "values": _rm_values, "errors": _rm_errors}
@@ -199,77 +277,201 @@ RELU_MOMENTS = {"interface": _rm_interface, "values": _rm_values, "errors": _rm_
 
 # --- preactivation_variance ---------------------------------------------------------------
 
+PV_FORMULA = "n·D(w)·E(x²) = n·D(w)·(D(x) + E(x)²)"
+
+
+def _pv_tolerance(n, var_w, mean_x, var_x) -> float:
+    """|error| of a correct float32 computation: 10·u·n·D(w)·(D(x) + E(x)²). Every term is
+    non-negative: n (exact below 2²⁴, else u), D(w) and E(x) rounded (u each), E(x)² (+2u),
+    D(x) (u), the sum (+u) and two products (+2u) — ≤ 8u relative in any order, rounded up."""
+    return 10 * c.U32 * abs(n * var_w * (var_x + mean_x**2))
+
+
+def _pv_inputs(ctx: Context, k: int) -> list:
+    """Kaiming and Xavier layers, zero results, a huge n, ints, then k draws (means ≠ 0 among
+    them) with n an int, np.int64 or np.int32 and the rest passed as each real kind in turn."""
+    r = ctx.rng(12)
+    special = [(256, 2 / 256, 0.0, 0.5), (100, 0.01, 0.4, 0.34), (1, 1.0, 0.0, 0.0), (16, 0.0, 1.0, 1.0),
+               (np.int64(64), 1 / 64, -2.0, 1.0), (10**6, 2e-6, 3.0, 5.0), (16, 1, 0, 2), (np.int32(3), 2, -1, 4)]
+    drawn = []
+    for i, kind in enumerate(_kinds_for(ctx, k)):
+        n = int(r.integers(2, 2000))
+        n = (int, np.int64, np.int32)[(i + ctx.seed) % 3](n)
+        var_w = float(r.uniform(0.1, 2.0)) / float(r.integers(2, 2000))
+        mean_x = float(r.choice([-1, 1]) * r.uniform(0.3, 3.0))
+        var_x = float(r.uniform(0.1, 4.0))
+        if kind in (int, np.int64):
+            drawn.append((n, var_w, kind(round(mean_x)), kind(max(1, round(var_x)))))
+        else:
+            drawn.append((n, kind(var_w), kind(mean_x), kind(var_x)))
+    return special + drawn
+
+
 def _pv_interface(fn, ctx):
-    args = (16, 0.25, 0.5, 2.0)
-    out = call_student(fn, "preactivation_variance", *args)
-    if not _real(out) or not math.isfinite(out):
-        raise CheckFailed(f"{describe_call('preactivation_variance', args, {})} returned {type(out).__name__} "
-                          f"{out!r}; expected a finite float.")
-    return "returns a float"
+    calls = [(16, 0.25, 0.5, 2.0), (16, 1, 0, 2), (np.int64(16), np.float32(0.25), np.float32(0.5), np.float32(2.0)),
+             (np.int32(4), np.float64(0.5), -1.0, 1.0)]
+    for args in calls:
+        _require_real(describe_call("preactivation_variance", args, {}),
+                      call_student(fn, "preactivation_variance", *args))
+    return "returns a real number for int, int64, float and float32 inputs"
 
 
 def _pv_values(fn, ctx):
-    r = ctx.rng(12)
-    cases = [(256, 2 / 256, 0.0, 0.5), (100, 0.01, 0.4, 0.34)] + [
-        (int(n), float(vw), float(m), float(vx)) for n, vw, m, vx in zip(
-            r.integers(2, 2000, 12), r.uniform(0.1, 2.0, 12) / r.integers(2, 2000, 12),
-            r.choice([-1, 1], 12) * r.uniform(0.3, 3.0, 12), r.uniform(0.1, 4.0, 12))]
+    cases = _pv_inputs(ctx, 12)
     for args in cases:
-        _compare_exact_scalar("preactivation_variance", args, {}, call_student(fn, "preactivation_variance", *args),
-                        preactivation_variance(*args), "n·D(w)·E(x²) = n·D(w)·(D(x) + E(x)²)")
-    return f"{len(cases)} inputs"
+        exact = (int(args[0]),) + tuple(float(a) for a in args[1:])
+        _compare_scalar(describe_call("preactivation_variance", args, {}),
+                        call_student(fn, "preactivation_variance", *args),
+                        preactivation_variance(*exact), _pv_tolerance(*exact), PV_FORMULA)
+    return f"{len(cases)} layers"
 
 
-PREACTIVATION_VARIANCE = {"interface": _pv_interface, "values": _pv_values}
+def _pv_errors(fn, ctx):
+    r = ctx.rng(13)
+    valid = (int(r.integers(2, 500)), 0.25, float(r.uniform(-2.0, 2.0)), 1.5)
+    for n in c.NOT_COUNTS:
+        what = "≤ 0" if c.integer_problem(n) is None else c.integer_problem(n)
+        expect_value_error(fn, "preactivation_variance", f"n counts inputs: a Python or NumPy int ≥ 1, not {what}",
+                           n, *valid[1:])
+    negatives = [-0.25, -1, np.float32(-2.0), -float(r.uniform(0.1, 3.0))]
+    for v in negatives:
+        expect_value_error(fn, "preactivation_variance", "a variance is ≥ 0", valid[0], v, valid[2], valid[3])
+        expect_value_error(fn, "preactivation_variance", "a variance is ≥ 0", valid[0], valid[1], valid[2], v)
+    return f"{len(c.NOT_COUNTS)} n that are not counts, {2 * len(negatives)} negative variances"
+
+
+PREACTIVATION_VARIANCE = {"interface": _pv_interface, "values": _pv_values, "errors": _pv_errors}
 
 
 # --- predict_std --------------------------------------------------------------------------
 
-#: Relative tolerance per layer. tanh needs E tanh(z)² numerically: a grid of 4,001 points over
-#: ±10 std is exact to ~1e-15, Gauss–Hermite with 100 nodes to ~5e-5 at gain 2 (its nodes are
-#: too coarse for the steep tanh(σx)); a Monte-Carlo estimate (~1e-3) is not deterministic
-#: enough. Every catalogued mistake is off by ≥ 10 % at some layer.
-PREDICT_REL_TOL = 1e-4
+#: What tanh's numerical integration may be off by, relative, per layer's std: the grid of
+#: 4,001 points over ±10 std is exact to ~1e-15; Gauss–Hermite with 100 nodes is off by up to
+#: ~5e-5 at gain 2 (its nodes are too coarse for the steep tanh(σx)); a Monte-Carlo estimate
+#: (~1e-3) is not deterministic enough. Every catalogued mistake is off by ≥ 10 % at some layer.
+TANH_INTEGRATION_TOL = 1e-4
+#: float32's largest finite number: a std beyond it cannot be returned in float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _ps_tolerances(depth: int, activation: str) -> np.ndarray:
+    """Relative tolerance on std(x_l), l = 1…depth, for a correct float32 computation:
+    (5l + 8)·u, plus TANH_INTEGRATION_TOL + 48·l·u for tanh (u = 2⁻²⁴).
+
+    The factor c = n·D(w) = width·weight_std² carries ≤ 4u (weight_std rounded, squared,
+    times width); each layer multiplies E(x²) by c (and by ½ or an integral) with one more
+    rounding, so E(x_l²) carries ≤ 5l·u — the recursion's relative sensitivity is 1 for linear
+    and ReLU and ≤ 1 for tanh (E tanh(z)²/D(z) falls as D(z) grows), so errors add up, no
+    more. std = √(E(x²) − E(x)²): ReLU's E(x)² = D(z)/(2π) cancels part of E(x²) = D(z)/2, which
+    amplifies the constants' independent roundings (≤ 3u) by (1 + 1/π)/(1 − 1/π) ≈ 1.93; the
+    square root halves the rest and rounds once: ≤ (2.5l + 7)u, rounded up to (5l + 8)u.
+    tanh's E tanh(z)² = Σ p·tanh(σt)² in float32: ≤ 8u per term (t, σt, tanh, square), the
+    weights' normalisation and the sum of 4,001 positive terms ≤ 20u each (NumPy's pairwise
+    summation: ≤ (⌈log₂ 4001⌉ + 8)u) — 48u per layer, adding up over the layers as above."""
+    layers = np.arange(1, depth + 1)
+    tol = (5 * layers + 8) * c.U32
+    if activation == "tanh":
+        tol = tol + TANH_INTEGRATION_TOL + 48 * layers * c.U32
+    return tol
+
+
+def _beyond_float32(depth, width, weight_std, activation) -> bool:
+    """Whether a layer's n·D(w)·E(x²) passes float32's range (with a 10³ margin): N(0, 1) weights."""
+    stds = predict_std(int(depth), int(width), float(weight_std), activation)
+    return float(np.max(stds)) ** 2 * width * float(weight_std) ** 2 * 1e3 > FLOAT32_MAX
+
+
+def _ps_kinds(ctx: Context, cases: list) -> list:
+    """Each case's depth and width as int or np.int64 and its weight_std as float, np.float64,
+    np.float32 (where the numbers fit float32) or (when integral) int, in turn per seed."""
+    out = []
+    for i, (depth, width, weight_std, activation) in enumerate(cases):
+        k = i + ctx.seed
+        int_kind = (int, np.int64)[k % 2]
+        std_kind = (float, np.float64, np.float32, int)[k % 4]
+        if std_kind is int and (int_kind is not int or not float(weight_std).is_integer()):
+            std_kind = float  # an int weight_std times an np.int64 width would compute in int64 and wrap
+        if std_kind is np.float32 and _beyond_float32(depth, width, weight_std, activation):
+            std_kind = np.float64  # NumPy computes on in float32 from a float32 weight_std: keep it where that fits
+        out.append((int_kind(depth), int_kind(width), std_kind(weight_std), activation))
+    return out
 
 
 def _ps_output(fn, depth, width, weight_std, activation):
-    """The student's predictions, insisting on a finite float array of one std per layer."""
+    """The interface rule: a float32 or float64 ndarray of shape (depth,), finite where float64 is."""
     args = (depth, width, weight_std, activation)
     call = describe_call("predict_std", args, {})
     out = call_student(fn, "predict_std", *args)
-    if not isinstance(out, np.ndarray) or out.shape != (depth,) or out.dtype.kind != "f":
-        raise CheckFailed(f"{call} returned {type(out).__name__} of shape {getattr(out, 'shape', None)}; "
-                          f"expected a float ndarray of shape ({depth},): one std per layer.")
-    if not np.all(np.isfinite(out)):
-        raise CheckFailed(f"{call} returned non-finite values from layer {int(np.argmin(np.isfinite(out))) + 1} on; "
-                          "expected finite stds (float64 holds them for these arguments).")
+    problem = c.array_problem(out, (int(depth),))
+    if problem:
+        raise CheckFailed(f"{call} returned {problem}; expected a float32 or float64 ndarray of shape "
+                          f"({int(depth)},): one std per layer (np.array(stds) converts a list).")
+    _ps_finite(call, out, args)
     return out
+
+
+def _ps_numbers(call: str, out, args) -> np.ndarray:
+    """Values are judged on the numbers (a list or a (depth, 1) column holding the right ones
+    passes here and fails the interface): one finite number per layer."""
+    depth = int(args[0])
+    try:
+        numbers = np.asarray(out, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{call} returned {c.type_name(out)} {out!r:.60}; expected one std per layer.") from None
+    if numbers.size != depth:
+        raise CheckFailed(f"{call} returned {numbers.size} numbers for {depth} layers; expected one std per layer, "
+                          "x_1 to x_depth (the input x_0 is not a layer).")
+    _ps_finite(call, numbers, args, getattr(out, "dtype", None))
+    return numbers
+
+
+def _ps_finite(call: str, out: np.ndarray, args, dtype=None) -> None:
+    if np.all(np.isfinite(out)):
+        return
+    layer = int(np.argmin(np.isfinite(out)))
+    right = predict_std(int(args[0]), int(args[1]), float(args[2]), args[3])
+    why = ""
+    if right[layer] ** 2 * 1e3 > FLOAT32_MAX:
+        held = " in your float32 array" if (dtype or out.dtype) == np.float32 else ""
+        why = (f" — the std there is {right[layer]:.3g} and the variance {right[layer] ** 2:.3g}: beyond float32's "
+               f"largest number {FLOAT32_MAX:.3g}{held} (the overflow of N(0, 1) weights in §2); compute and return "
+               "float64 (Python floats are float64)")
+    raise CheckFailed(f"{call} returned {out[layer]} at layer {layer + 1} (non-finite values from there on); "
+                      f"expected finite stds{why}.")
 
 
 def _ps_compare(fn, depth, width, weight_std, activation):
     args = (depth, width, weight_std, activation)
     call = describe_call("predict_std", args, {})
-    out, right = _ps_output(fn, *args), predict_std(*args)
+    out = _ps_numbers(call, call_student(fn, "predict_std", *args), args)
+    right = predict_std(int(depth), int(width), float(weight_std), activation)
+    tol = _ps_tolerances(int(depth), activation)
     gap = np.abs(out - right) / np.abs(right)
-    if np.max(gap) > PREDICT_REL_TOL:
-        layer = int(np.argmax(gap > PREDICT_REL_TOL))
-        raise CheckFailed(f"{call}: at layer {layer + 1} you predict std {fmt(out[layer])}, the variance algebra "
-                          f"gives {fmt(right[layer])} (D(z_l) = n·D(w)·E(x_(l−1)²), std of x_l = f(z_l); "
-                          f"tolerance {PREDICT_REL_TOL:g} relative).")
+    if np.any(gap > tol):
+        layer = int(np.argmax(gap > tol))
+        shown, wanted = _distinct(float(out[layer]), float(right[layer]))
+        raise CheckFailed(f"{call}: at layer {layer + 1} you predict std {shown}, the variance algebra "
+                          f"gives {wanted} (D(z_l) = n·D(w)·E(x_(l−1)²), std of x_l = f(z_l); "
+                          f"relative tolerance there {tol[layer]:.1e}: float32 arithmetic"
+                          f"{' plus numerical integration' if activation == 'tanh' else ''}).")
 
 
 def _ps_interface(fn, ctx):
-    _ps_output(fn, 5, 16, 0.25, "linear")
-    return "returns one std per layer"
+    calls = [(5, 16, 0.25, "linear"), (np.int64(3), np.int64(8), np.float32(0.5), "relu"), (2, 4, 1, "tanh"),
+             (1, 64, np.float64(0.125), "relu")]
+    for args in calls:
+        _ps_output(fn, *args)
+    return "returns one std per layer, as float32 or float64, for int, int64, float and float32 arguments"
 
 
 def _ps_values(fn, ctx):
     r = ctx.rng(13)
     width = int(r.choice([64, 128, 256]))
-    cases = [(100, 256, 1.0, "linear"), (100, 256, 1.0, "relu"), (100, 256, 1 / 16, "relu"),
+    cases = [(100, 256, 1, "linear"), (100, 256, 1.0, "relu"), (100, 256, 1 / 16, "relu"),
              (50, width, math.sqrt(2 / width), "relu"),
              (int(r.integers(10, 40)), width, float(r.uniform(0.5, 2.5)) / math.sqrt(width), "linear"),
              (int(r.integers(10, 40)), width, float(r.uniform(0.5, 2.5)) / math.sqrt(width), "relu")]
+    cases = _ps_kinds(ctx, cases)
     for args in cases:
         _ps_compare(fn, *args)
     return f"{len(cases)} networks, linear and ReLU"
@@ -280,15 +482,19 @@ def _ps_arguments(fn, ctx):
     width = int(r.choice([64, 128, 256]))
     cases = [(1, width, 2 / math.sqrt(width), "relu"), (100, 256, 1 / 16, "tanh"), (100, 256, (5 / 3) / 16, "tanh"),
              (int(r.integers(10, 60)), width, float(r.uniform(0.5, 2.0)) / math.sqrt(width), "tanh")]
+    cases = _ps_kinds(ctx, cases)
     for args in cases:
         _ps_compare(fn, *args)
     return f"{len(cases)} networks, tanh and depth 1"
 
 
 def _ps_errors(fn, ctx):
-    expect_value_error(fn, "predict_std", "activation is 'linear', 'relu' or 'tanh'", 10, 64, 0.125, "sigmoid")
-    expect_value_error(fn, "predict_std", "activation names are lower case", 10, 64, 0.125, "ReLU")
-    return "2 bad calls"
+    misses = c.near_misses(ACTIVATIONS, ctx.rng(15))
+    names = misses + [n for n in NONLINEARITIES if n not in ACTIVATIONS and n not in misses] + [None]  # + the gain table
+    for name in names:
+        expect_value_error(fn, "predict_std", f"activation is exactly 'linear', 'relu' or 'tanh', and {name!r} is "
+                           "none of them: match the names exactly", 10, 64, 0.125, name)
+    return f"{len(names)} unknown activations"
 
 
 PREDICT_STD = {"interface": _ps_interface, "values": _ps_values, "arguments": _ps_arguments, "errors": _ps_errors}

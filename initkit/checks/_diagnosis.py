@@ -25,7 +25,9 @@ fails with probability ≤ 1e-6 and then has the target's signature, so it is ne
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
 from fractions import Fraction
 from typing import Callable
 
@@ -50,13 +52,16 @@ def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
     prober = PROBERS.get(name)
     if not candidates or prober is None:
         return ""
-    student = prober.signature(fn, ctx)
+    with _quietly():  # the probes are the diagnosis' own calls: their warnings are no verdict
+        student = prober.signature(fn, ctx)
     if student is None:
         return ""
-    target = prober.target_signature(ctx)
+    with _quietly():
+        target = prober.target_signature(ctx)
     best = None
     for entry in candidates:
-        theirs = prober.signature(entry.graded, ctx)
+        with _quietly():  # the catalogue's warnings are not the student's
+            theirs = prober.signature(entry.graded, ctx)
         if theirs is None or prober.matches(theirs, target):
             continue  # undiagnosable: looks correct on the probes
         if prober.matches(student, theirs):
@@ -68,6 +73,16 @@ def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
     entry = best[1]
     explanation = entry.explanation
     return f" Diagnosis: {prober.evidence(student, target)} — {explanation}" + ("" if explanation[-1] in ".?!" else ".")
+
+
+@contextlib.contextmanager
+def _quietly():
+    """Neither NumPy's floating-point warnings nor any other warning while the diagnosis probes
+    run (the student's function, the reference, the catalogue's): only what the check's own
+    calls printed or warned reaches the verdict."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
 
 
 # --- random initializers ------------------------------------------------------------------
@@ -142,9 +157,10 @@ class ValueProber:
     so an in-place edit cannot spoil the probes."""
 
     def __init__(self, name: str, probes: list, reference: Callable, type_problem: Callable,
-                 arg_names: tuple = ()) -> None:
+                 arg_names: tuple = (), either_error: bool = False) -> None:
         self.name, self.probes, self.reference, self.type_problem = name, probes, reference, type_problem
         self.arg_names = arg_names
+        self.either_error = either_error  # on a str argument, TypeError as right as ValueError
 
     def _outputs(self, fn):
         out = []
@@ -156,6 +172,8 @@ class ValueProber:
                 value = problem if problem else np.asarray(result, dtype=np.float64)
             except Exception as exc:
                 value = _exception_tag(exc)
+                if self.either_error and value == "TypeError" and any(isinstance(a, str) for a in args):
+                    value = "ValueError"  # a non-number argument: Python's TypeError is as right as a ValueError
             changed = tuple((i, "shape" if a.shape != np.shape(b) else "values")
                             for i, (a, b) in enumerate(zip(args, given))
                             if isinstance(a, np.ndarray) and not (a.shape == np.shape(b) and np.array_equal(a, b)))
@@ -195,7 +213,8 @@ class ValueProber:
                      if not self._same(got, right)]
         if not differing:
             return "your results"
-        args, kwargs, got, right = max(differing, key=lambda d: _relative_gap(d[2], d[3]))
+        numbers = [d for d in differing if not isinstance(d[2], str) and not isinstance(d[3], str)]
+        args, kwargs, got, right = max(numbers or differing, key=lambda d: _relative_gap(d[2], d[3]))
         if isinstance(got, np.ndarray) and got.size > 2 and not isinstance(right, str):
             return f"{call(args, kwargs)} is up to {float(np.max(np.abs(got - right))):.3g} away from the right values"
         if isinstance(got, np.ndarray) and isinstance(right, np.ndarray) and got.size == right.size == 1:
@@ -291,8 +310,12 @@ class OrthogonalProber:
         return f"W[0, 0] was positive in {share:.0%} of 300 draws, not about half"
 
 
-def _no_type_problem(out, args):
-    return None  # the 01/02 exercises' checks judge their return types themselves
+def _pair_problem(out, args):
+    return _contract.real_pair_problem(out)
+
+
+def _depth_array_problem(out, args):
+    return _contract.array_problem(out, (int(args[0]),))
 
 
 def _real_problem(out, args):
@@ -320,13 +343,17 @@ def _build() -> dict:
         ((-1.0, 4.0, 2.5, 0.25), {}), ((1e-3, 2e-4, 3e-3, 1e-5), {})], var_of_product, _real_problem)
     probers["relu_moments"] = ValueProber("relu_moments", [
         ((0.0, 1.0), {}), ((1.0, 2.0), {}), ((-1.5, 0.5), {}), ((2.0, 1.0), {}), ((1.0, 0.0), {}),
-        ((0.0, -1.0), {})], relu_moments, _no_type_problem)
+        ((0.0, -1.0), {}), ((0.5, -2.0), {}), ((1.0, "2.0"), {})], relu_moments, _pair_problem,
+        either_error=True)
     probers["preactivation_variance"] = ValueProber("preactivation_variance", [
-        ((256, 2 / 256, 0.0, 0.5), {}), ((100, 0.01, 0.4, 0.34), {}), ((16, 0.25, -2.0, 1.0), {})],
-        preactivation_variance, _no_type_problem)
+        ((256, 2 / 256, 0.0, 0.5), {}), ((100, 0.01, 0.4, 0.34), {}), ((16, 0.25, -2.0, 1.0), {}),
+        ((True, 0.25, 1.0, 1.0), {}), ((2.5, 0.25, 1.0, 1.0), {}), ((0, 0.25, 1.0, 1.0), {}),
+        ((7, 0.3, 0.7, 0.2), {}), ((16, -0.25, 1.0, 1.0), {}), ((16, 0.25, 1.0, -1.0), {})], preactivation_variance, _real_problem)
     probers["predict_std"] = ValueProber("predict_std", [
         ((20, 256, 1 / 16, "relu"), {}), ((10, 128, 0.2, "linear"), {}), ((20, 256, (5 / 3) / 16, "tanh"), {}),
-        ((1, 64, 0.25, "relu"), {}), ((5, 64, 0.125, "sigmoid"), {})], predict_std, _no_type_problem)
+        ((1, 64, 0.25, "relu"), {}), ((40, 256, 1.0, "linear"), {})] + [
+        ((5, 64, 0.125, name), {}) for name in ("sigmoid", "prelu", "leaky_relu", "relu6", "ReLU", " tanh",
+                                                  "Linear")], predict_std, _depth_array_problem)
     probers["compute_fans"] = ValueProber("compute_fans", [
         ((shape,), {"layout": layout}) for shape in [(5, 3), (6, 4, 3, 3), (8, 2, 5), (7,), ()]
         for layout in ("torch", "keras")] + [

@@ -84,23 +84,35 @@ def relu_moments_via_ndtr(mean, std):
     return first, variance + first**2
 
 
+def _check_layer(n, var_w, var_x):
+    """n a Python or NumPy int >= 1 (not a bool), the variances >= 0: else ValueError."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an int >= 1; received {n!r}")
+    if var_w < 0 or var_x < 0:
+        raise ValueError(f"variances must be >= 0; received var_w={var_w!r}, var_x={var_x!r}")
+
+
 @mistake("preactivation_variance", ("values",), "D(x) in place of E(x²): n·D(w)·D(x), the inputs' mean lost")
 def pv_variance_not_second_moment(n, var_w, mean_x, var_x):
+    _check_layer(n, var_w, var_x)
     return n * var_w * var_x
 
 
 @mistake("preactivation_variance", ("values",), "E(x²) written D(x) + E(x), the mean not squared")
 def pv_mean_not_squared(n, var_w, mean_x, var_x):
+    _check_layer(n, var_w, var_x)
     return n * var_w * (var_x + mean_x)
 
 
 @mistake("preactivation_variance", ("values",), "one product term only: the sum over the n inputs forgotten")
 def pv_sum_forgotten(n, var_w, mean_x, var_x):
+    _check_layer(n, var_w, var_x)
     return var_w * (var_x + mean_x**2)
 
 
 @correct("preactivation_variance", "n times the product rule with E(w) = 0")
 def pv_via_product_rule(n, var_w, mean_x, var_x):
+    _check_layer(n, var_w, var_x)
     mean_w = 0.0
     return n * (var_w * var_x + var_w * mean_x**2 + var_x * mean_w**2)
 
@@ -528,3 +540,171 @@ def gain_integral_or_float(nonlinearity, param=None):
     if isinstance(param, bool) or not isinstance(param, (numbers.Integral, float)):
         raise ValueError(f"the slope must be an int or float; received {param!r}")
     return math.sqrt(2.0 / (1 + float(param) ** 2))
+
+
+# --- issue 20 for the 01 exercises: relu_moments and preactivation_variance ----------------
+
+def _relu_pair(mean, std):
+    """(E relu(h), E relu(h)²) with math.erfc, for variants that change only what wraps it."""
+    alpha = mean / std
+    pdf = math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * math.erfc(-alpha / math.sqrt(2))
+    return mean * cdf + std * pdf, (mean**2 + std**2) * cdf + mean * std * pdf
+
+
+@mistake("relu_moments", ("interface",), "returns a list [E relu(h), E relu(h)²] instead of a tuple")
+def relu_as_list(mean, std):
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    return list(_relu_pair(mean, std))
+
+
+@mistake("relu_moments", ("interface",), "returns np.array([E relu(h), E relu(h)²]) instead of a tuple")
+def relu_as_array(mean, std):
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    return np.array(_relu_pair(mean, std))
+
+
+@mistake("relu_moments", ("errors",), "a negative std silently made positive with abs(std); only 0 refused")
+def relu_std_abs(mean, std):
+    std = abs(std)
+    if std == 0:
+        raise ValueError("std must not be 0")
+    return _relu_pair(mean, std)
+
+
+@mistake("relu_moments", ("errors",), "mean and std converted with float(...): '1.0' is accepted as a number")
+def relu_float_converted(mean, std):
+    mean, std = float(mean), float(std)
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    return _relu_pair(mean, std)
+
+
+@mistake("relu_moments", ("values",), "Φ(α) written ½(1 + erf(α)), without the √2")
+def relu_erf_without_sqrt2(mean, std):
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    alpha = mean / std
+    pdf = math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + math.erf(alpha))
+    return mean * cdf + std * pdf, (mean**2 + std**2) * cdf + mean * std * pdf
+
+
+@mistake("relu_moments", ("values",), "α = mean/std² (the variance) instead of mean/std")
+def relu_alpha_over_variance(mean, std):
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    alpha = mean / std**2
+    pdf = math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * math.erfc(-alpha / math.sqrt(2))
+    return mean * cdf + std * pdf, (mean**2 + std**2) * cdf + mean * std * pdf
+
+
+@mistake("relu_moments", ("values",), "the moments returned as np.float16 (3 significant digits)")
+def relu_float16(mean, std):
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    first, second = _relu_pair(mean, std)
+    return np.float16(first), np.float16(second)
+
+
+@correct("relu_moments", "float32 arithmetic with math.erf, returning np.float32")
+def relu_float32(mean, std):
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    m, s = np.float32(mean), np.float32(std)
+    alpha = m / s
+    pdf = np.exp(-alpha * alpha / np.float32(2)) / np.sqrt(np.float32(2 * math.pi))
+    cdf = np.float32(0.5) * (np.float32(1) + np.float32(math.erf(alpha / np.sqrt(np.float32(2)))))
+    return m * cdf + s * pdf, (m * m + s * s) * cdf + m * s * pdf
+
+
+@correct("relu_moments", "scipy.stats.norm, written σ·(αΦ + φ) and σ²·((1 + α²)Φ + αφ)")
+def relu_scipy_factored(mean, std):
+    from scipy.stats import norm
+
+    if not std > 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    alpha = mean / std
+    cdf, pdf = float(norm.cdf(alpha)), float(norm.pdf(alpha))
+    return std * (alpha * cdf + pdf), std**2 * ((1 + alpha**2) * cdf + alpha * pdf)
+
+
+@correct("relu_moments", "inputs checked with numbers.Real, bools refused, np.float64 results")
+def relu_checked(mean, std):
+    import numbers
+
+    for name, value in (("mean", mean), ("std", std)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} must be a real number; received {value!r}")
+    if std <= 0:
+        raise ValueError(f"std must be > 0; received {std!r}")
+    first, second = _relu_pair(float(mean), float(std))
+    return np.float64(first), np.float64(second)
+
+
+@mistake("preactivation_variance", ("errors",), "n not checked: True counts as 1 input, 2.5 as 2.5 inputs")
+def pv_n_unchecked(n, var_w, mean_x, var_x):
+    if var_w < 0 or var_x < 0:
+        raise ValueError("variances must be >= 0")
+    return n * var_w * (var_x + mean_x**2)
+
+
+@mistake("preactivation_variance", ("errors",), "n converted with int(n): True, 2.5 and '16' are accepted")
+def pv_n_int_converted(n, var_w, mean_x, var_x):
+    n = int(n)
+    _check_layer(n, var_w, var_x)
+    return n * var_w * (var_x + mean_x**2)
+
+
+@mistake("preactivation_variance", ("errors",), "n checked with isinstance(n, int), which lets True through (bool is an int)")
+def pv_n_isinstance_int(n, var_w, mean_x, var_x):
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an int >= 1; received {n!r}")
+    if var_w < 0 or var_x < 0:
+        raise ValueError("variances must be >= 0")
+    return n * var_w * (var_x + mean_x**2)
+
+
+@mistake("preactivation_variance", ("errors",), "negative variances accepted (only n checked)")
+def pv_negative_variance(n, var_w, mean_x, var_x):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an int >= 1; received {n!r}")
+    return n * var_w * (var_x + mean_x**2)
+
+
+@mistake("preactivation_variance", ("interface",), "exact arithmetic with fractions.Fraction, returned as a Fraction")
+def pv_fraction(n, var_w, mean_x, var_x):
+    from fractions import Fraction
+
+    _check_layer(n, var_w, var_x)
+    return int(n) * Fraction(float(var_w)) * (Fraction(float(var_x)) + Fraction(float(mean_x)) ** 2)
+
+
+@mistake("preactivation_variance", ("values",), "the result returned as np.float16 (3 significant digits)")
+def pv_float16(n, var_w, mean_x, var_x):
+    _check_layer(n, var_w, var_x)
+    return np.float16(n * var_w * (var_x + mean_x**2))
+
+
+@correct("preactivation_variance", "float32 arithmetic, returning np.float32")
+def pv_float32(n, var_w, mean_x, var_x):
+    _check_layer(n, var_w, var_x)
+    m = np.float32(mean_x)
+    return np.float32(n) * np.float32(var_w) * (np.float32(var_x) + m * m)
+
+
+@correct("preactivation_variance", "numbers.Integral / numbers.Real checks, the two terms summed with math.fsum")
+def pv_numbers_fsum(n, var_w, mean_x, var_x):
+    import numbers
+
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be an int >= 1; received {n!r}")
+    for name, value in (("var_w", var_w), ("mean_x", mean_x), ("var_x", var_x)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} must be a real number; received {value!r}")
+    if var_w < 0 or var_x < 0:
+        raise ValueError("variances must be >= 0")
+    return math.fsum([n * var_w * var_x, n * var_w * mean_x**2])
