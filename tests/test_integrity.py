@@ -18,7 +18,6 @@ import hashlib
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import textwrap
 import time
@@ -215,18 +214,23 @@ def hostile_class(tmp_path_factory):
         nbformat.write(nb, path)
         expected[student] = 3
     before = _fingerprints(root.path / "submitted")
-    env_secret = {**os.environ, "INITGRADER_TEST_SECRET": "xyz"}
+    # Graded by our grade command (nbgrader autograde per student, 2 workers, then
+    # generate_feedback and export), with a secret in the grader's environment.
+    from tools.grade import Course, grade_class
+
+    os.environ["INITGRADER_TEST_SECRET"] = "xyz"
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
-                          cwd=root.path, env=env_secret, capture_output=True, text=True, timeout=1800)
+    try:
+        run = grade_class(Course.load(root.path, ASSIGNMENT), workers=2, progress=False)
+    finally:
+        del os.environ["INITGRADER_TEST_SECRET"]
+        listener.close()
     seconds = time.monotonic() - start
-    listener.close()
-    assert done.returncode == 0, done.stderr[-4000:]
-    time.sleep(2.0)  # a daemon that escaped would write grades.csv within this
+    time.sleep(2.0)  # a daemon that escaped would rewrite grades.csv within this
     root.nbgrader("export", "--to", str(root.path / "grades.csv"))
     time.sleep(1.5)
     return {"root": root, "expected": expected, "before": before, "grader_marker": grader_marker,
-            "seconds": seconds, "log": done.stderr}
+            "seconds": seconds, "run": run}
 
 
 def _kill_positions(root: CourseRoot) -> list[int]:
@@ -271,6 +275,11 @@ def _outputs(root: CourseRoot, student: str) -> str:
         for out in cell.get("outputs", []):
             lines.append(str(out.get("text") or f"{out.get('ename')}: {out.get('evalue')}")[:400])
     return "\n".join(lines)
+
+
+def test_the_summary_and_grades_csv_agree(hostile_class):
+    run = hostile_class["run"]
+    assert {s: r.score for s, r in run.results.items()} == _grades(hostile_class["root"])
 
 
 def test_no_submission_changed_a_file_outside_its_own_copy(hostile_class):
