@@ -29,6 +29,7 @@ import bleach
 import tinycss2
 from bleach._vendor import html5lib  # the browser's parsing algorithm, as bleach uses it
 from bleach.css_sanitizer import CSSSanitizer
+from nbformat.v4 import new_output
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
@@ -42,7 +43,9 @@ ALLOWED_TAGS = frozenset({
     "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
 })
 #: Attributes per tag ("*": every tag). No on* handler, no id outside headings (markdown gives
-#: headings ids; an id elsewhere could shadow the page's own elements).
+#: headings ids; an id elsewhere could shadow the page's own elements), and only the classes
+#: nbconvert's own markup uses (see CLASSES): formgrader's script finds its score and comment
+#: fields by class (".score", ".comment", ".tabbable") inside a cell that shows student content.
 ALLOWED_ATTRIBUTES = {
     "*": {"class", "title", "style"},
     "a": {"href"},
@@ -50,8 +53,12 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan", "align"},
     "th": {"colspan", "rowspan", "align"},
     "ol": {"start"},
+    "table": {"border"},
     **{f"h{n}": {"id"} for n in range(1, 7)},
 }
+#: Class names kept: pygments' short token classes (n, mi, s1…), markdown's, pandas' tables.
+CLASSES = re.compile(r"([a-z]{1,3}[0-9]?|anchor-link|highlight|dataframe|task-list-item(-checkbox)?"
+                     r"|contains-task-list)\Z")
 ALLOWED_CSS = frozenset({"text-align", "color", "background-color", "font-weight", "font-style",
                          "text-decoration", "vertical-align", "width", "height"})
 #: Link schemes; relative links and #fragments are always allowed.
@@ -61,6 +68,8 @@ IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*\Z")
 BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*\Z")
 #: MathJax typesets $…$ in markdown text, and its \href takes javascript: links.
 MATHJAX_LINK = re.compile(r"\\+(href|url)\b")
+
+STYLE_SHEET = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.IGNORECASE | re.DOTALL)
 
 _CSS = CSSSanitizer(allowed_css_properties=ALLOWED_CSS)
 _SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*)\s*:")
@@ -82,6 +91,8 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
         return False
     if name in ("href", "src"):
         return _safe_url(tag, name, value)
+    if name == "class":
+        return all(CLASSES.match(word) for word in value.split())
     return True
 
 
@@ -125,7 +136,8 @@ def _safe_css(value: str) -> bool:
 
 def clean_html(fragment: str) -> str:
     """``fragment`` with every tag, attribute and address outside the allow-list removed
-    (the text inside a removed tag stays, as text)."""
+    (the text inside a removed tag stays, as text, except a style sheet's)."""
+    fragment = STYLE_SHEET.sub("", fragment)  # only spares the reader CSS shown as text
     return MATHJAX_LINK.sub(lambda m: "\\\\ " + m.group(1), _CLEANER.clean(fragment))
 
 
@@ -222,31 +234,34 @@ class SanitizeStudentContent(NbGraderPreprocessor):
             elif kind in ("display_data", "execute_result", "update_display_data"):
                 if over and kind != "execute_result":
                     continue  # an execute_result can carry partial credit: keep it
-                output.data = self._safe_data(output.get("data", {}), 1_000 if over else self.max_output_bytes)
+                output.data = self._safe_data(output.get("data", {}), 1_000 if over else self.max_output_bytes,
+                                              note=kind != "execute_result")
                 output.metadata = {}
                 spent += sum(len(_joined(value)) for value in output.data.values())
             else:
                 continue
             kept.append(output)
         if spent >= self.max_cell_bytes and len(kept) < len(outputs):
-            kept.append({"output_type": "stream", "name": "stdout",
-                         "text": f"… {len(outputs) - len(kept)} more outputs dropped by the grader "
-                                 f"(over {self.max_cell_bytes:,} bytes in this cell) …\n"})
+            kept.append(new_output("stream", name="stdout",
+                                   text=f"… {len(outputs) - len(kept)} more outputs dropped by the grader "
+                                        f"(over {self.max_cell_bytes:,} bytes in this cell) …\n"))
         return kept
 
     def _safe_error(self, output, limit: int) -> None:
         output.ename = capped(str(output.get("ename", "")), 1_000, "name")
         output.evalue = capped(str(output.get("evalue", "")), limit, "message")
+        # The message a student needs is at the end: keep the last lines that fit.
+        lines = [capped(str(line), limit // 2, "line") for line in output.get("traceback", [])]
         traceback, size = [], 0
-        for line in output.get("traceback", []):
-            size += len(str(line).encode("utf-8", "replace"))
+        for line in reversed(lines):
+            size += len(line.encode("utf-8", "replace"))
             if size > limit:
-                traceback.append("… traceback cut by the grader …")
+                traceback.insert(0, "… traceback cut by the grader …")
                 break
-            traceback.append(str(line))
+            traceback.insert(0, line)
         output.traceback = traceback
 
-    def _safe_data(self, data: dict, limit: int) -> dict:
+    def _safe_data(self, data: dict, limit: int, note: bool = True) -> dict:
         safe, dropped = {}, []
         for mime, value in data.items():
             if mime == "text/plain":
@@ -260,9 +275,10 @@ class SanitizeStudentContent(NbGraderPreprocessor):
                 safe[mime] = _joined(value)
             else:
                 dropped.append(mime)
-        if dropped:
-            note = f"[output removed by the grader: {', '.join(sorted(dropped))}]"
-            safe["text/plain"] = f"{safe['text/plain']}\n{note}" if "text/plain" in safe else note
+        if dropped and not safe and note:
+            # Only where nothing is left: text added to an execute_result's text/plain would
+            # change the partial credit nbgrader reads from it.
+            safe["text/plain"] = f"[output removed by the grader: {', '.join(sorted(dropped))}]"
         return safe
 
 
