@@ -11,6 +11,7 @@ execute step, so the notebook that is *stored* is already clean, and again in
 - markdown cells (and ``text/markdown`` outputs) are rendered the way the templates render
   them; if the HTML holds anything outside the allow-list, the cell's source becomes the
   cleaned HTML, and if even that does not render clean, the source shown as a code block;
+  raw cells are cleaned as HTML;
 - ``text/html`` outputs are cleaned with bleach and the allow-list below; every other rich
   type but PNG and JPEG (checked to be plain base64) is dropped: JavaScript, SVG, LaTeX,
   widget views, JSON…; the notebook's widget state goes;
@@ -25,12 +26,13 @@ from __future__ import annotations
 
 import html
 import re
+
 import bleach
 import tinycss2
 from bleach._vendor import html5lib  # the browser's parsing algorithm, as bleach uses it
 from bleach.css_sanitizer import CSSSanitizer
-from nbformat.v4 import new_output
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
@@ -206,6 +208,9 @@ class SanitizeStudentContent(NbGraderPreprocessor):
             cell.source = safe_markdown(source, attachments)
         elif cell.cell_type == "code":
             cell.outputs = self._safe_outputs(cell.outputs)
+        elif cell.cell_type == "raw":  # shown as HTML when its raw_mimetype is (or is unset)
+            source = capped(_joined(cell.source), self.max_markdown_bytes, "cell")
+            cell.source = source if is_safe_html(source) else clean_html(source)
         return cell, resources
 
     def _safe_attachments(self, attachments: dict) -> dict:

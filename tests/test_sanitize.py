@@ -169,6 +169,12 @@ def test_markdown_cells_and_attachments_are_made_safe():
     assert "<script" not in nb.cells[0].source and "hi" in nb.cells[0].source
 
 
+def test_raw_cells_are_cleaned_as_html():
+    cell = nbformat.v4.new_raw_cell('<span class="score">9</span><b>ok</b>', metadata={"raw_mimetype": "text/html"})
+    nb = _sanitized(new_notebook(cells=[cell]))
+    assert nb.cells[0].source == "<span>9</span><b>ok</b>"
+
+
 def test_hidden_blocks_are_cleared_leniently():
     begin, end = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
     assert without_hidden_tests("a\n### BEGIN HIDDEN TESTS\nb\n### END HIDDEN TESTS\nc", begin, end) == ("a\nc", True)
