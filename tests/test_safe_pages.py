@@ -186,12 +186,11 @@ def graded(tmp_path_factory) -> CourseRoot:
 
 # --- tests ---------------------------------------------------------------------------------
 
-def test_the_detector_sees_live_payloads(graded):
-    """Control: the hostile submission with its outputs as the kernel made them (here: the
-    payloads written into the outputs directly), rendered by formgrader's template without
-    our steps, holds every payload live — so the checks below can fail."""
-    path = graded.path / "submitted" / "hostile" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
-    nb = nbformat.read(path, as_version=4)
+def _unsanitized(graded) -> nbformat.NotebookNode:
+    """The hostile submission with its outputs as the kernel made them (the payloads written
+    into the answer cell's outputs directly), as an autograded notebook made without our
+    steps would hold them."""
+    nb = nbformat.read(graded.path / "submitted" / "hostile" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == ANSWER:
             cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": SCRIPT_HTML.format(w="html")}),
@@ -199,9 +198,15 @@ def test_the_detector_sees_live_payloads(graded):
                                                    data={"application/javascript": f"alert('{MARK}-js')"}),
                             nbformat.v4.new_output("display_data",
                                                    data={"text/markdown": SCRIPT_HTML.format(w="mdout")})]
+    return nb
+
+
+def test_the_detector_sees_live_payloads(graded):
+    """Control: that notebook, rendered by formgrader's template without our steps, holds
+    every payload live — so the checks below can fail."""
     raw = graded.path / "autograded" / "raw" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     raw.parent.mkdir(parents=True)
-    nbformat.write(nb, raw)
+    nbformat.write(_unsanitized(graded), raw)
     assert live_payloads(formgrader_page(graded, "raw")) == PAYLOADS
 
 
@@ -281,3 +286,21 @@ def test_an_output_flood_is_capped_in_bytes(graded):
     assert len(page.encode()) < 2 * len(feedback_page(graded, "honest").encode()) + 200_000
     assert "x" * 100_000 in page and "x" * 100_001 not in page
     assert graded.grades()[("hostile", ASSIGNMENT)] == graded.grades()[("honest", ASSIGNMENT)]
+
+
+def test_feedback_from_a_notebook_autograded_before_sanitizing_is_inert(graded):
+    """generate_feedback cleans on its own: the hostile student's autograded notebook replaced
+    by an unsanitized one (as stored before this step existed), feedback generated again."""
+    stored = graded.path / "autograded" / "hostile" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    feedback = graded.path / "feedback" / "hostile" / ASSIGNMENT / f"{NOTEBOOK}.html"
+    kept = stored.read_bytes(), feedback.read_bytes()
+    try:
+        stored.chmod(0o644)
+        nbformat.write(_unsanitized(graded), stored)
+        graded.nbgrader("generate_feedback", ASSIGNMENT, "--student", "hostile", "--force")
+        live = live_payloads(feedback.read_text())
+        assert not live, f"student script live in feedback made from an old notebook: {sorted(live)}"
+        assert "My explanation." in page_text(feedback.read_text())
+    finally:
+        stored.write_bytes(kept[0])
+        feedback.write_bytes(kept[1])
