@@ -55,8 +55,8 @@ ADDED_MARKDOWN = ("A note of mine.\n\n" + SCRIPT_HTML.format(w="mdadded") + "\n\
                   f"[markdown link](javascript:alert('{MARK}-mdsyntax')) and "
                   f"$\\href{{javascript:alert('{MARK}-mathjax')}}{{math}}$\n")
 #: What must be live in a page rendered without our steps, and inert after them.
-PAYLOADS = {f"{MARK}-{w}-{kind}" for w in ("html", "mdout", "mdanswer", "mdadded") for kind in ("script", "img", "link")} \
-    | {f"{MARK}-js", f"{MARK}-mdsyntax", f"{MARK}-mathjax"}
+PAYLOADS = {f"{MARK}-{where}-{kind}" for where in ("html", "mdout", "mdanswer", "mdadded")
+            for kind in ("script", "img", "link")} | {f"{MARK}-js", f"{MARK}-mdsyntax", f"{MARK}-mathjax"}
 HIDDEN_MARKER_CELLS = ["### BEGIN HIDDEN TESTS\nmy notes, not a test\n### END HIDDEN TESTS\n",
                        "### BEGIN HIDDEN TESTS\n(unbalanced: no end marker)\n"]
 
@@ -66,9 +66,7 @@ HIDDEN_MARKER_CELLS = ["### BEGIN HIDDEN TESTS\nmy notes, not a test\n### END HI
 def live_payloads(page: str) -> set[str]:
     """The payload names (MARK-…) a browser would run in ``page``: inside a script element,
     an on* attribute, a javascript: address, or a MathJax \\href in typeset text."""
-    tree = html5lib.parseFragment(page, treebuilder="etree", namespaceHTMLElements=False) \
-        if not page.lstrip().lower().startswith(("<!doctype", "<html")) \
-        else html5lib.parse(page, treebuilder="etree", namespaceHTMLElements=False)
+    tree = html5lib.parse(page, treebuilder="etree", namespaceHTMLElements=False)
     found, names = set(), re.compile(re.escape(MARK) + r"-[a-z]+(?:-[a-z]+)?")
     skip_text = {"pre", "code", "script", "style", "textarea"}
     parents = {child: parent for parent in tree.iter() for child in parent}

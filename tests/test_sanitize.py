@@ -49,7 +49,8 @@ ATTACKS = [
 BENIGN = [
     "<p>text <b>bold</b> <i>it</i> <code>x &lt; 1</code></p>",
     '<a href="https://example.org/page?q=1#f">link</a> <a href="#top">top</a> <a href="notes.html">rel</a>',
-    '<table border="1" class="dataframe"><thead><tr><th>a</th></tr></thead><tbody><tr><td style="text-align: right">1</td></tr></tbody></table>',
+    ('<table border="1" class="dataframe"><thead><tr><th>a</th></tr></thead>'
+     '<tbody><tr><td style="text-align: right">1</td></tr></tbody></table>'),
     '<img src="data:image/png;base64,iVBORw0KGgo=" alt="plot" width="100">',
     '<details><summary>more</summary><ul><li>one</li></ul></details>',
 ]
