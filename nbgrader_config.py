@@ -31,10 +31,17 @@ import sys  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # initgrader, without an install
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,  # noqa: E402
-                                    LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,  # noqa: E402
+                                    DeduplicateIds, IgnorePattern, LimitOutput, OverwriteCells,
+                                    OverwriteKernelspec, SaveAutoGrades)
 
 from initgrader.execute import IsolatedExecute  # noqa: E402
+from initgrader.rebuild import RebuildFromRelease  # noqa: E402
+
+# A pasted check cell, a renamed grade_id, a flipped flag: the notebook is rebuilt from the
+# release plus the student's answers and added cells before nbgrader's own sanitizing.
+c.Autograde.sanitize_preprocessors = [RebuildFromRelease, ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                      OverwriteCells, CheckCellMetadata]
 
 from initgrader.sanitize import SanitizeStudentContent  # noqa: E402
 

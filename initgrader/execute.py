@@ -22,7 +22,6 @@ import shutil
 import socket
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -64,7 +63,8 @@ class IsolatedExecute(Execute):
         if self.sandbox:
             sandbox.bubblewrap()  # refuse to grade unconfined by accident
         stubbed = frozenset(grade_id.split("-")[1] for grade_id in self._tests if grade_id.count("-") >= 2)
-        self._confinement, self._staging, private = sandbox.new_confinement(folder, stubbed=stubbed)
+        self._confinement, self._staging, private = sandbox.new_confinement(
+            folder, stubbed=stubbed, allowed_cells=release_cell_hashes(self.config, resources))
         # IPython puts the working directory on sys.path unless told not to: a sidecar
         # initkit/ shipped with the notebook must not shadow the staged one.
         # The kernel's half of the proxy is imported at start, before any student code runs.
@@ -87,6 +87,10 @@ class IsolatedExecute(Execute):
         km.transport = "ipc"
         km.ip = str(self._confinement.sockets / "k")
         km.connection_file = str(self._confinement.sockets / "kernel.json")
+        # A signal to bubblewrap's process group never reaches the kernel (it runs in its own
+        # session and PID namespace): interrupts go as messages, which ipykernel turns into a
+        # SIGINT to itself; a kernel that ignores them is killed at the deadline.
+        km.kernel_spec.interrupt_mode = "message"
         return km
 
     def preprocess_cell(self, cell, resources, index):
@@ -218,6 +222,22 @@ def _sync(coroutine_function):
     from jupyter_core.utils import run_sync
 
     return run_sync(coroutine_function)
+
+
+def release_cell_hashes(config, resources: dict) -> frozenset:
+    """Hashes of the released notebook's code cells that are not answers: the cells that may
+    call initkit's guarded reference functions (``initgrader.reference_guard``)."""
+    import nbformat
+
+    from .rebuild import release_path
+    from .reference_guard import cell_hash
+
+    info = resources.get("nbgrader", {})
+    path = release_path(config, info.get("assignment", ""), info.get("notebook", ""))
+    if path is None:
+        return frozenset()
+    return frozenset(cell_hash(c.source) for c in nbformat.read(path, as_version=4).cells
+                     if c.cell_type == "code" and not c.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
 def instructor_tests(resources: dict) -> dict:

@@ -24,6 +24,7 @@ sandbox at the same path (ipykernel's ``transport=ipc``); paths stay under 108 b
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -123,46 +124,48 @@ def _copy_regular(source: Path, dest: Path) -> None:
         shutil.copyfileobj(src, out)
 
 
-def stage_libraries(dest: Path, stubbed: frozenset = frozenset()) -> Path:
+def stage_libraries(dest: Path, stubbed: frozenset = frozenset(), allowed_cells: frozenset = frozenset()) -> Path:
     """A copy of ``initkit`` and ``initgrader`` (Python files only) for the kernel's path, in
     which initkit's reference functions and classes named in ``stubbed`` (the exercises of
-    the notebook being graded) raise when called. They are kept, not deleted: 05's setup
-    cell imports ``calculate_gain``, 06's rosetta table calls three of them."""
+    the notebook being graded) are guarded by ``initgrader.reference_guard``: they refuse to
+    serve as the student's answer, and still work for initkit itself and for the release's
+    own cells (``allowed_cells``: their hashes). They are kept, not deleted: 05's setup cell
+    imports ``calculate_gain``, 06's rosetta table calls three of them."""
     for package in ("initkit", "initgrader"):
         shutil.copytree(REPO / package, dest / package,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (dest / "allowed_cells.json").write_text(json.dumps(sorted(allowed_cells)))
     if stubbed:
         for module in (dest / "initkit").glob("*.py"):
             source = module.read_text()
-            trimmed = stub_definitions(source, stubbed)
-            if trimmed != source:
-                module.write_text(trimmed)
+            guarded = guard_definitions(source, stubbed)
+            if guarded != source:
+                module.write_text(guarded)
     return dest
 
 
-def stub_definitions(source: str, names: frozenset) -> str:
-    """``source`` with each top-level ``def name`` / ``class name`` in ``names`` made to raise
-    (a function's body, a class's ``__init__``); the signature and docstring stay."""
+def guard_definitions(source: str, names: frozenset) -> str:
+    """``source`` with each top-level function or class in ``names`` guarded: appended code
+    rebinds a function to a wrapper, and wraps a class's ``__init__``, so that every call first
+    asks ``reference_guard.refuse_unless_allowed`` about its caller's frame."""
     import ast
 
-    tree = ast.parse(source)
-    changed = False
-    for node in tree.body:
-        if getattr(node, "name", None) not in names:
-            continue
-        message = (f"initkit's reference {node.name} is not available while your work is graded: "
-                   "the exercise is to write it yourself")
-        raise_stmt = ast.parse(f"raise RuntimeError({message!r})").body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            docstring = node.body[:1] if ast.get_docstring(node) else []
-            node.body = docstring + raise_stmt
-            changed = True
-        elif isinstance(node, ast.ClassDef):
-            init = ast.parse("def __init__(self, *args, **kwargs):\n    pass").body[0]
-            init.body = raise_stmt
-            node.body = [b for b in node.body if getattr(b, "name", None) != "__init__"] + [init]
-            changed = True
-    return ast.unparse(tree) + "\n" if changed else source
+    found = [(node.name, isinstance(node, ast.ClassDef)) for node in ast.parse(source).body
+             if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in names]
+    if not found:
+        return source
+    lines = ["", "", "# --- added while grading (initgrader.sandbox.guard_definitions) ---", "import functools as _ig_functools",
+             "import sys as _ig_sys", "from initgrader.reference_guard import refuse_unless_allowed as _ig_refuse", ""]
+    for name, is_class in found:
+        target = f"{name}.__init__" if is_class else name
+        lines += [f"def _ig_guard_{name}(original):",
+                  "    @_ig_functools.wraps(original)",
+                  "    def guarded(*args, **kwargs):",
+                  f"        _ig_refuse({name!r}, _ig_sys._getframe(1))",
+                  "        return original(*args, **kwargs)",
+                  "    return guarded", "",
+                  f"{target} = _ig_guard_{name}({target})", ""]
+    return source + "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- the command
@@ -300,8 +303,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return self.confinement.command(inner, dict(os.environ))
 
 
-def new_confinement(notebook_folder: Path, limits: Limits | None = None,
-                    stubbed: frozenset = frozenset()) -> tuple[Confinement, StagingReport, Path]:
+def new_confinement(notebook_folder: Path, limits: Limits | None = None, stubbed: frozenset = frozenset(),
+                    allowed_cells: frozenset = frozenset()) -> tuple[Confinement, StagingReport, Path]:
     """Stage a notebook folder and the libraries in a fresh private folder; make cgroups.
     Returns the confinement, the staging report and the private folder (to remove after)."""
     limits = limits or Limits()
@@ -315,7 +318,7 @@ def new_confinement(notebook_folder: Path, limits: Limits | None = None,
     for folder, dirs, files in os.walk(work):  # writable by the sandbox's "nobody"
         for name in dirs + files:
             os.chmod(Path(folder) / name, 0o777 if name in dirs else 0o666)
-    libraries = stage_libraries(private / "lib", stubbed)
+    libraries = stage_libraries(private / "lib", stubbed, allowed_cells)
     cgroups = make_cgroups(limits, uuid.uuid4().hex[:12])
     return Confinement(work, sockets, libraries, limits, cgroups), report, private
 

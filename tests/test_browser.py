@@ -375,8 +375,8 @@ def test_exercise_check_passes_then_shows_the_diagnostic(lab, driver, screenshot
 def test_initkit_checks_show_a_diagnosis_then_pass(lab, driver, screenshots):
     open_notebook(driver, lab, "01-variance/01-variance.ipynb")
     exercise = cell_containing(driver, "def var_of_product")
-    interface = cell_containing(driver, 'aspect="interface"')
-    values = cell_containing(driver, 'aspect="values"')
+    interface = cell_containing(driver, 'check_var_of_product(var_of_product, aspect="interface")')
+    values = cell_containing(driver, 'check_var_of_product(var_of_product, aspect="values")')
 
     type_into_cell(driver, exercise, PRODUCT_OF_VARIANCES)
     out = run_all_and_wait(driver, values, lambda out: "AssertionError" in out, "an AssertionError")

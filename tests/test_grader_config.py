@@ -12,6 +12,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from initgrader.execute import IsolatedExecute
 from initgrader.feedback import ClearReleasedHiddenTests
+from initgrader.rebuild import RebuildFromRelease
 from initgrader.sanitize import SanitizeStudentContent
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,8 +38,9 @@ def test_the_feedback_chain_is_nbgraders_with_hidden_tests_cleared_and_sanitizin
     assert config.HTMLExporter.sanitize_html is True
 
 
-def test_the_sanitize_chain_is_nbgraders_own():
-    assert "sanitize_preprocessors" not in _config().Autograde
+def test_the_sanitize_chain_is_nbgraders_with_our_rebuild_first():
+    default = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    assert _config().Autograde.sanitize_preprocessors == [RebuildFromRelease, *default]
 
 
 def test_our_execute_step_is_nbgraders_execute_confined_by_default():

@@ -239,3 +239,20 @@ def test_the_course_command_passes_grade_arguments_through():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "unknown assignment '03-xavir'" in done.stderr and "03-xavier" in done.stderr
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import torch\ndef xavier_uniform_(t, gain=1.0, generator=None):\n    return torch.nn.init.xavier_uniform_(t, gain)\n",
+     ["torch.nn.init.xavier_uniform_"]),
+    ("from torch.nn import init\nfrom torch import nn\nf = nn.init.zeros_\n", ["torch.nn.init", "nn.init.zeros_"]),
+    ("import keras\nclass V(keras.initializers.Initializer):\n    def __call__(self, shape, dtype=None):\n"
+     "        return keras.initializers.HeNormal()(shape)\n", ["keras.initializers.HeNormal"]),
+    ("from initkit import var_of_product\n", ["initkit.var_of_product"]),
+    ("import keras\nclass V(keras.initializers.Initializer):\n    pass\n", []),
+    ("import numpy as np\ndef var_of_product(a, b, c, d):\n    return b * d + b * c**2 + d * a**2\n", []),
+    ("def broken(:\n", []),
+])
+def test_the_honour_code_screen_names_library_initializers_in_answers(source, expected):
+    from tools.grade import library_uses
+
+    assert library_uses(source) == expected

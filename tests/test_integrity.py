@@ -114,6 +114,43 @@ ATTACKS = {
 #: Attacks that need more than an answer cell: extra files in their submission folder.
 SIDECARS = {"sidecar_module": {"initkit/__init__.py": "",
                                "initkit/checks.py": "def __getattr__(name):\n    return lambda *a, **k: None\n"}}
+def _paste_check_cell(nb):
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"{ANSWER}-values"]
+    paste = nbformat.from_dict(dict(cells[0]))
+    paste["id"] = "pasted-in-jupyterlab"
+    nb.cells.insert(nb.cells.index(cells[0]) + 1, paste)
+
+
+def _set_meta(target, **changes):
+    def change(nb):
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == target:
+                cell.metadata.nbgrader.update(changes)
+    return change
+
+
+def _delete_cell(grade_id):
+    def delete(nb):
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
+    return delete
+
+
+def _add_graded_cell(nb):
+    cell = nbformat.v4.new_code_cell("print('bonus')")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": "bonus",
+                                 "points": 100, "schema_version": 3}
+    nb.cells.append(cell)
+
+
+#: Honest mistakes JupyterLab allows, each on the solution: graded, not failed (3 points).
+HONEST_MISTAKES = {
+    "honest_pasted_check_cell": _paste_check_cell,
+    "honest_renamed_grade_id": _set_meta(ANSWER, grade_id="my-answer"),
+    "honest_flipped_graded_flag": _set_meta(f"{ANSWER}-interface", grade=False),
+    "honest_deleted_test_cell": _delete_cell(f"{ANSWER}-values"),
+    "honest_added_graded_cell": _add_graded_cell,
+}
+
 #: Where a student adds a cell that SIGKILLs its own kernel: before each code cell of the
 #: released notebook in turn (and at the end). The kernel is restarted, the cells before the
 #: killing one are re-run, the rest go on: the solution keeps its 3 points wherever it dies.
@@ -162,6 +199,13 @@ def hostile_class(tmp_path_factory):
             (root.path / "submitted" / student / ASSIGNMENT / name).parent.mkdir(parents=True, exist_ok=True)
             (root.path / "submitted" / student / ASSIGNMENT / name).write_text(text)
         expected[student] = points
+    for student, change in HONEST_MISTAKES.items():
+        root.submit(student, ASSIGNMENT, {ANSWER: root.solution_answer(ASSIGNMENT, ANSWER)})
+        path = root.path / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        change(nb)
+        nbformat.write(nb, path)
+        expected[student] = 3
     for position in _kill_positions(root):
         student = f"kill_before_cell_{position:02d}"
         root.submit(student, ASSIGNMENT, {ANSWER: root.solution_answer(ASSIGNMENT, ANSWER)})
@@ -208,6 +252,11 @@ def test_each_submission_scores_what_its_honest_answer_earns(hostile_class, stud
     assert grades[student] == hostile_class["expected"][student], (
         f"{student}: {grades[student]} points, expected {hostile_class['expected'][student]}\n"
         + _outputs(hostile_class["root"], student))
+
+
+@pytest.mark.parametrize("student", sorted(HONEST_MISTAKES))
+def test_an_honest_mistake_with_nbgrader_metadata_is_graded_not_failed(hostile_class, student):
+    assert _grades(hostile_class["root"])[student] == 3.0, _outputs(hostile_class["root"], student)
 
 
 def test_a_kernel_killed_before_any_cell_still_grades_the_solution_in_full(hostile_class):

@@ -259,11 +259,60 @@ def inspect_submission(course: Course, student: str) -> list[str]:
                  and c.metadata.nbgrader.grade_id in given and given[c.metadata.nbgrader.grade_id].source == c.source]
         if blank:
             problems.append(f"not answered: {', '.join(blank)}")
+        used = {c.metadata.nbgrader.grade_id: library_uses(given[c.metadata.nbgrader.grade_id].source)
+                for c in cells if c.metadata.nbgrader.get("solution") and c.metadata.nbgrader.grade_id in given}
+        used = {grade_id: names for grade_id, names in used.items() if names}
+        if used:
+            problems.append("honour code, have a look: " + "; ".join(
+                f"{grade_id} uses {', '.join(names[:3])}" for grade_id, names in used.items()))
         if deleted:
             problems.append(f"graded cells deleted: {', '.join(deleted)}")
         if edited:
             problems.append(f"locked cells edited (nbgrader restored them): {', '.join(edited)}")
     return problems
+
+
+#: Initializers an answer may not call (the exercises say so; COURSE.md §5). Keras answers
+#: subclass keras.initializers.Initializer, which is allowed.
+_LIBRARY_PREFIXES = ("initkit", "torch.nn.init", "nn.init", "keras.initializers", "tf.keras.initializers",
+                     "tf.initializers", "tensorflow.keras.initializers", "tf.compat.v1.initializers")
+_ALLOWED = {"keras.initializers.Initializer", "tf.keras.initializers.Initializer"}
+
+
+def library_uses(source: str) -> list[str]:
+    """Dotted names and imports in an answer cell that reach initkit, torch.nn.init or the
+    Keras/TensorFlow initializers (a syntax scan: what an answer *calls* inside its own
+    function stays honour code, this only points an instructor at the cell)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+
+    def dotted(node) -> str:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            parts.append(node.id)
+        return ".".join(reversed(parts))
+
+    inner = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and id(node) not in inner:  # whole chains only
+            names = [dotted(node)]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [name for name in names if name not in _ALLOWED
+                  and any(name == p or name.startswith(p + ".") for p in _LIBRARY_PREFIXES)]
+    return sorted(set(found), key=found.index)
 
 
 STDERR_FLOOD_LINES = 100
