@@ -43,5 +43,23 @@ from initgrader.rebuild import RebuildFromRelease  # noqa: E402
 c.Autograde.sanitize_preprocessors = [RebuildFromRelease, ClearOutput, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]
 
-c.Autograde.autograde_preprocessors = [IsolatedExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+from initgrader.sanitize import SanitizeStudentContent  # noqa: E402
+
+# SanitizeStudentContent (docs/grading.md, "Safe pages") right after the execute step: the
+# stored autograded notebook, which formgrader shows, holds no live student HTML or script
+# and no output over its byte cap.
+c.Autograde.autograde_preprocessors = [IsolatedExecute, SanitizeStudentContent, IgnorePattern,
+                                       ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
+
+# Feedback: nbgrader 0.9.6's chain plus the hidden tests cleared from the release's test cells
+# and the same sanitizing (for notebooks autograded before it existed); nbconvert cleans
+# HTML outputs too.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from initgrader.feedback import ClearReleasedHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearReleasedHiddenTests, SanitizeStudentContent,
+                                    CSSHTMLHeaderPreprocessor]
+c.HTMLExporter.sanitize_html = True
