@@ -51,30 +51,27 @@ def integer_problem(value) -> str | None:
     return None
 
 
-def fans_problem(value) -> str | None:
-    """None for a tuple of two integers, else what ``value`` is instead."""
+def _pair_problem(value, element_problem) -> str | None:
+    """None for a tuple of two elements each passing ``element_problem``, else what is wrong."""
     if not isinstance(value, tuple):
         return f"a {type_name(value)}"
     if len(value) != 2:
         return f"a tuple of length {len(value)}"
     for v in value:
-        problem = integer_problem(v)
+        problem = element_problem(v)
         if problem:
             return f"a tuple holding {problem} ({v!r})"
     return None
+
+
+def fans_problem(value) -> str | None:
+    """None for a tuple of two integers, else what ``value`` is instead."""
+    return _pair_problem(value, integer_problem)
 
 
 def real_pair_problem(value) -> str | None:
     """None for a tuple of two real numbers (relu_moments' pair), else what ``value`` is instead."""
-    if not isinstance(value, tuple):
-        return f"a {type_name(value)}"
-    if len(value) != 2:
-        return f"a tuple of length {len(value)}"
-    for v in value:
-        problem = real_number_problem(v)
-        if problem:
-            return f"a tuple holding {problem} ({v!r})"
-    return None
+    return _pair_problem(value, real_number_problem)
 
 
 ARRAY_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
