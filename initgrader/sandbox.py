@@ -197,7 +197,9 @@ class Confinement:
     def command(self, inner: list[str], env: dict) -> list[str]:
         """``inner`` (the kernel's command line) wrapped in rlimits, cgroups and bubblewrap."""
         args = [bubblewrap(), "--unshare-all", "--die-with-parent", "--new-session",
-                "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL", "--clearenv"]
+                "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL", "--clearenv",
+                # the private /tmp and /home first: a venv or course under /tmp is bound on top
+                "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp", "--tmpfs", "/home", "--dir", HOME]
         for folder in SYSTEM_DIRS:
             if os.path.islink(folder):
                 args += ["--symlink", os.readlink(folder), folder]
@@ -212,8 +214,6 @@ class Confinement:
         if not str(base).startswith(("/usr",)):
             args += ["--ro-bind", str(base), str(base)]
         args += ["--proc", "/proc", "--dev", "/dev",
-                 "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
-                 "--tmpfs", "/home", "--dir", HOME,
                  "--ro-bind", str(self.libraries), LIBRARIES,
                  "--bind", str(self.work), str(self.work),
                  "--bind", str(self.sockets), str(self.sockets),
