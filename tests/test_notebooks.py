@@ -163,9 +163,20 @@ def test_solution_notebook_runs_without_errors_or_stderr(path, mode, monkeypatch
         monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     else:
         monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    nb = nbformat.read(path, as_version=4)
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    from nbclient.exceptions import CellTimeoutError
+
+    # One retry, for a timeout only: in one fresh-clone CI run (1 of 3 full runs) the 02 kernel sat
+    # idle while nbclient waited for a reply that never came (a lost message, not a slow cell:
+    # the slowest cell of any notebook takes < 30 s here). An error or stderr is never retried.
+    for attempt in (1, 2):
+        nb = nbformat.read(path, as_version=4)
+        try:
+            nbclient.NotebookClient(nb, timeout=240, kernel_name="python3",
+                                    resources={"metadata": {"path": str(path.parent)}}).execute()
+            break
+        except CellTimeoutError:
+            if attempt == 2:
+                raise
     red = {c.id: o.text[:300] for c in nb.cells for o in c.get("outputs", [])
            if o.output_type == "stream" and o.name == "stderr"}
     assert not red, f"cells that write to stderr: {red}"
