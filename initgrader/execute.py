@@ -22,6 +22,7 @@ import shutil
 import socket
 from pathlib import Path
 
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -178,7 +179,7 @@ class IsolatedExecute(Execute):
             return
         await super()._async_cleanup_kernel()
 
-    _cleanup_kernel = property(lambda self: _sync(self._async_cleanup_kernel))
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)
 
     def kernel_alive(self) -> bool:
         try:
@@ -216,12 +217,6 @@ class IsolatedExecute(Execute):
                 self.execute_cell(copy.deepcopy(cell), index, store_history=False)
             except DeadKernelError:
                 return self.restart(index)
-
-
-def _sync(coroutine_function):
-    from jupyter_core.utils import run_sync
-
-    return run_sync(coroutine_function)
 
 
 def release_cell_hashes(config, resources: dict) -> frozenset:

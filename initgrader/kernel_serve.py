@@ -46,6 +46,11 @@ def serve(path: str, budget_s: float = CALL_BUDGET_S) -> None:
     """Connect to the grader's socket ``path`` and answer requests until it says ``done``."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
+    serve_connected(sock, budget_s)
+
+
+def serve_connected(sock: socket.socket, budget_s: float = CALL_BUDGET_S) -> None:
+    """Answer requests on a connected socket until the grader says ``done``; then close it."""
     server = _Server(budget_s)
     try:
         while True:

@@ -77,7 +77,7 @@ def proxy_rows() -> list[str]:
     import __main__
     import numpy as np
 
-    from initgrader import kernel_serve, proxy, wire
+    from initgrader import kernel_serve, proxy
 
     def var_of_product(mx, vx, my, vy):
         return vx * vy + vx * my**2 + vy * mx**2
@@ -89,18 +89,7 @@ def proxy_rows() -> list[str]:
     __main__.var_of_product, __main__.xavier_uniform = var_of_product, xavier_uniform
     grader, kernel = socket.socketpair()
 
-    def serve():
-        server = kernel_serve._Server(60)
-        while True:
-            try:
-                request = wire.receive(kernel, 1 << 28)
-            except EOFError:
-                return
-            if request.get("op") == "done":
-                return
-            wire.send(kernel, server.answer(request))
-
-    threading.Thread(target=serve, daemon=True).start()
+    threading.Thread(target=kernel_serve.serve_connected, args=(kernel,), daemon=True).start()
     channel = proxy.Channel(grader, 3600)
     scalar = proxy.RemoteFunction(channel, "var_of_product", proxy._resolve(channel, "var_of_product"))
     array = proxy.RemoteFunction(channel, "xavier_uniform", proxy._resolve(channel, "xavier_uniform"))
