@@ -1,5 +1,7 @@
 """A PostgreSQL gradebook (nbgrader's ``CourseDirectory.db_url``): a class graded by two
-workers writing to a real server at once, through ``tools/grade.py``'s command line.
+workers into a real server, with the head process as its only writer — each worker
+autogrades into a scratch SQLite gradebook, is never handed the server's URL, and the head
+commits every student's rows (``tools/grade.py``).
 
 The test starts its own throw-away cluster from Debian's ``postgresql`` package (initdb in a
 temporary folder — as the ``postgres`` user when run as root, since initdb refuses root —
@@ -12,7 +14,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -90,9 +91,11 @@ def postgres_url():
 
 
 @pytest.mark.slow
-def test_two_workers_grade_a_class_into_postgresql(postgres_url, tmp_path_factory):
+def test_two_workers_grade_a_class_and_the_head_alone_commits_to_postgresql(postgres_url, tmp_path_factory,
+                                                                            monkeypatch):
     from nbgrader.api import Gradebook
 
+    from tools import grade
     from tools.classroom import catalogue_answers
 
     root = CourseRoot.create(tmp_path_factory.mktemp("postgres-class"), [VARIANCE])
@@ -101,12 +104,24 @@ def test_two_workers_grade_a_class_into_postgresql(postgres_url, tmp_path_factor
         answers = catalogue_answers(spec)
         root.submit_entries(name, VARIANCE, answers)
         expected[name] = root.expected_scores(VARIANCE, answers)
-    done = subprocess.run([sys.executable, str(REPO / "tools" / "grade.py"), VARIANCE, "--root", str(root.path),
-                           "--db", postgres_url, "--workers", "2", "--no-progress"],
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert "4 submission(s) graded" in done.stdout and "with 2 worker(s)" in done.stdout
-    assert f"gradebook {postgres_url}" in done.stdout
+    worker_commands = []
+    real_run_limited = grade.run_limited
+
+    def recording(cmd, **kwargs):
+        worker_commands.append(list(cmd))
+        return real_run_limited(cmd, **kwargs)
+
+    monkeypatch.setattr(grade, "run_limited", recording)
+    course = grade.Course.load(root.path, VARIANCE, postgres_url)
+    run = grade.grade_class(course, workers=2, progress=False)
+    assert "4 submission(s) graded" in run.summary and "with 2 worker(s)" in run.summary
+    assert f"gradebook {postgres_url}" in run.summary
+
+    # every autograde wrote to a scratch SQLite gradebook, never to the server
+    assert len(worker_commands) == len(STUDENTS)
+    urls = {arg.split("=", 1)[1] for cmd in worker_commands for arg in cmd if arg.startswith("--CourseDirectory.db_url=")}
+    assert len(urls) == 2 and all(url.startswith("sqlite:///") and "initcourse-grade-" in url for url in urls), urls
+    assert not any("postgres" in arg for cmd in worker_commands for arg in cmd)
 
     with Gradebook(postgres_url, "initcourse") as gb:
         for name, cells in expected.items():
@@ -118,5 +133,6 @@ def test_two_workers_grade_a_class_into_postgresql(postgres_url, tmp_path_factor
     with open(root.path / "grades.csv", newline="") as f:
         rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f) if row["assignment"] == VARIANCE}
     assert rows == {name: sum(cells.values()) for name, cells in expected.items()}
+    assert {name: r.score for name, r in run.results.items()} == rows  # the summary, read back from the server
     for name in expected:
         assert list((root.path / "feedback" / name / VARIANCE).glob("*.html")), name

@@ -10,22 +10,19 @@ parallel on the available cores, with a progress bar; then ``nbgrader generate_f
 prints a summary: per-student scores and problems, mean, distribution, most-failed cells.
 The summary and one log per student go to ``grading/<assignment>/``.
 
-**Concurrency.** nbgrader keeps its gradebook in SQLite by default, and SQLite is not safe
-for several autograde processes writing at once (``database is locked`` once two commits
-meet). So the work is split by what can run in parallel and what cannot:
-
-- *SQLite gradebook (the default)*: each worker process gets its own copy of the gradebook
-  (taken once, after the assignment is registered, so every cell has the same id in every
-  copy) and autogrades its students into it. As each student finishes, the main process —
-  the only writer of the real gradebook — copies that student's submission (timestamp,
-  per-cell scores and comments, flags) from the worker copy into it through nbgrader's own
-  ``Gradebook`` API. Per-worker copies rather than per-student course-root copies: no files
-  are copied per student (autograde writes only ``autograded/<student>/``, which no other
-  process touches), and a merge is a few dozen row updates. A run that is interrupted
-  leaves the real gradebook with every student finished so far.
-- *A database server* (``--db postgresql://…``, or ``CourseDirectory.db_url`` in
-  ``nbgrader_config.py``): workers write to it directly; the server handles concurrent
-  writers, and the students' rows never overlap.
+**One writer.** Only this (head) process writes the real gradebook — SQLite by default, or
+a database server (``--db postgresql://…``, or ``CourseDirectory.db_url`` in
+``nbgrader_config.py``) — and ``grades.csv``, the feedback and the summary. Each worker
+process autogrades its students into a scratch SQLite copy of the gradebook, taken once
+after the assignment is registered; as each student's autograde process has exited (its
+confined kernel dies with it), the head copies that student's submission (timestamp,
+per-cell scores and comments, flags) from the worker copy into the real gradebook through
+nbgrader's own ``Gradebook`` API. No worker is handed the real gradebook's URL (a server's
+password would be on its command line), no sandbox can see any gradebook, and SQLite never
+meets two writers (``database is locked``). A run that is interrupted leaves the real
+gradebook with every student finished so far; feedback, ``grades.csv`` and the summary are
+written once every autograde of the run is over, and the summary is read back from the
+gradebook.
 
 With several workers, each autograde's kernel gets its share of the cores for BLAS/OpenMP
 threads (``OMP_NUM_THREADS`` etc., unless set): one kernel alone already uses more than one
@@ -48,6 +45,7 @@ import glob
 import os
 import queue
 import re
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -162,9 +160,9 @@ def tool_env(workers: int = 1) -> dict:
     return env
 
 
-def run_nbgrader(course: Course, *args: str, what: str) -> str:
+def run_nbgrader(course: Course, *args: str, what: str, db_url: str | None = None) -> str:
     """Run one nbgrader command to completion; GradeError with its output's tail if it fails."""
-    done = subprocess.run(course.nbgrader(*args), cwd=course.root, env=tool_env(), stdin=subprocess.DEVNULL,
+    done = subprocess.run(course.nbgrader(*args, db_url=db_url), cwd=course.root, env=tool_env(), stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
     if done.returncode != 0:
         raise GradeError(f"{what} failed (nbgrader exit {done.returncode}):\n{done.stdout[-3000:]}")
@@ -431,6 +429,25 @@ def snapshot_sqlite(db_url: str, dest: Path, root: Path) -> str:
     return f"sqlite:///{dest}"
 
 
+def worker_gradebooks(course: Course, scratch: Path, count: int) -> list[str]:
+    """``count`` scratch SQLite gradebooks holding the registered assignment, one per worker:
+    copies of the real gradebook when it is SQLite; for a server, copies of a scratch
+    gradebook the assignment is registered in once more (workers never get the server's URL).
+    Call after the assignment is registered in the real gradebook."""
+    template = scratch / "template.db"
+    if course.sqlite:
+        snapshot_sqlite(course.db_url, template, course.root)
+    else:
+        run_nbgrader(course, "generate_assignment", course.assignment, "--force",
+                     f"--CourseDirectory.release_directory={scratch / 'release-template'}",
+                     db_url=f"sqlite:///{template}", what=f"registering {course.assignment} in a scratch gradebook")
+    urls = []
+    for k in range(count):
+        shutil.copyfile(template, scratch / f"worker-{k}.db")
+        urls.append(f"sqlite:///{scratch / f'worker-{k}.db'}")
+    return urls
+
+
 # --------------------------------------------------------------------------- the class
 
 @dataclass
@@ -503,8 +520,8 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
                      what=f"registering {course.assignment} in the gradebook ({redact(course.db_url)})")
         lap("register")
         slots: queue.Queue[str] = queue.Queue()
-        for k in range(parallel):
-            slots.put(snapshot_sqlite(course.db_url, Path(scratch) / f"worker-{k}.db", course.root) if course.sqlite else course.db_url)
+        for url in worker_gradebooks(course, Path(scratch), parallel):
+            slots.put(url)
 
         def autograde(student: str) -> tuple[str, str, int | None, float]:
             slot, began = slots.get(), time.monotonic()
@@ -566,7 +583,8 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
 
 def finish(course: Course, result: Result, slot: str, code: int | None, seconds: float, log: Path,
            timeout: int, limit: float) -> None:
-    """In the main process, after one autograde: merge its rows, zero what is unscored, read
+    """In the head process, once one autograde process has exited: copy its rows from the
+    worker's scratch gradebook into the real one, zero what is unscored, read
     the scores back and record what went wrong."""
     result.seconds = seconds
     if code is None and any(p.startswith("refused: ") for p in result.problems):
@@ -578,15 +596,7 @@ def finish(course: Course, result: Result, slot: str, code: int | None, seconds:
         result.status = "failed"
         unreadable = any(" unreadable (" in problem for problem in result.problems)
         result.problems.append("nbgrader could not grade it" + ("" if unreadable else f": {failure_reason(log)}"))
-    if slot != course.db_url:
-        copy_submission(slot, course.db_url, course, result.student)
-    elif code is None:  # killed while writing to a server gradebook: make sure the rows exist
-        from nbgrader.api import Gradebook
-
-        with warnings.catch_warnings(), Gradebook(course.db_url, course.course_id) as gb:
-            warnings.filterwarnings("ignore", message=".*not in session.*")
-            gb.update_or_create_student(result.student)
-            gb.update_or_create_submission(course.assignment, result.student)
+    copy_submission(slot, course.db_url, course, result.student)
     result.zeroed = zero_unscored(course.db_url, course, result.student)
     if code == 0:
         result.problems.extend(inspect_autograded(course, result.student, timeout))
