@@ -212,3 +212,20 @@ def test_the_notebook_table_lists_every_released_notebook():
     for nb in released:
         assert f"| `{nb}` |" in README, f"{nb} missing from the README's notebook table"
 
+
+POINTER = re.compile(r"see (README|docs/[\w-]+\.md) '([^']+)'")
+
+
+def test_the_tools_point_to_pages_and_headings_that_exist():
+    """A message like `see docs/students.md 'Getting updates'` names a page and one of its
+    headings; every `docs/….md` the code names exists."""
+    sources = {p: p.read_text(encoding="utf-8") for folder in ("tools", "initgrader", "initkit")
+               for p in (ROOT / folder).rglob("*.py")}
+    pointers = [(p, m) for p, text in sources.items() for m in POINTER.finditer(text)]
+    assert pointers, "no tool points to a section of the documentation"
+    for path, match in pointers:
+        page = ROOT / ("README.md" if match[1] == "README" else match[1])
+        assert page.is_file() and github_anchor(match[2]) in anchors(page.read_text(encoding="utf-8")), \
+            f"{path.relative_to(ROOT)}: {match[0]} lands nowhere"
+    named = {m for text in sources.values() for m in re.findall(r"\bdocs/[\w-]+\.md", text)}
+    assert not {m for m in named if not (ROOT / m).is_file()}, "the code names pages that do not exist"
