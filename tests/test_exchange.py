@@ -1,4 +1,4 @@
-"""A term through nbgrader's exchange, step by step as the README's instructor guide gives it:
+"""A term through nbgrader's exchange, step by step as docs/instructors.md gives it:
 the instructor releases an assignment, a student fetches it, answers, submits; the
 instructor collects, grades with `tools/grade.py`, releases the feedback; the student fetches
 it. The exchange is a temporary folder (``--Exchange.root``), the student is this machine's

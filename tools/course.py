@@ -228,7 +228,7 @@ def sync_workspace(workspace: Path) -> None:
                 copied += 1
             elif src.stat().st_mtime > dest.stat().st_mtime and not filecmp.cmp(src, dest, shallow=False):
                 say("lab", f"{rel(src)} is newer than your copy; your copy was kept — "
-                           "see README 'Getting updates'")
+                           "see docs/students.md 'Getting updates'")
                 kept += 1
     say("lab", f"workspace {rel(workspace)}: {copied} file(s) copied, {kept} newer release(s) not copied")
 
