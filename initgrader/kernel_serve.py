@@ -26,9 +26,17 @@ Every reply also carries what the student's code ``printed`` and the ``warnings`
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import signal
 import socket
 import sys
+import tempfile
+import threading
+import time
 import traceback
+import warnings
 
 import numpy as np
 
@@ -50,24 +58,132 @@ def serve(path: str, budget_s: float = CALL_BUDGET_S) -> None:
 
 
 def serve_connected(sock: socket.socket, budget_s: float = CALL_BUDGET_S) -> None:
-    """Answer requests on a connected socket until the grader says ``done``; then close it."""
-    server = _Server(budget_s)
+    """Answer requests on a connected socket until the grader says ``done``; then close it.
+
+    Output capture and the watchdog thread are set up once per loop, not per call: starting
+    a thread and redirecting fds for every call cost ~0.5 ms, most of a call's round trip."""
     try:
-        while True:
-            try:
-                request = wire.receive(sock, 1 << 28)
-            except EOFError:
-                return
-            if not isinstance(request, dict) or request.get("op") == "done":
-                return
-            wire.send(sock, server.answer(request))
+        with _LoopCapture() as capture, _Alarm() as alarm:
+            server = _Server(budget_s, capture, alarm)
+            while True:
+                try:
+                    request = wire.receive(sock, 1 << 28)
+                except EOFError:
+                    return
+                if not isinstance(request, dict) or request.get("op") == "done":
+                    return
+                wire.send(sock, server.answer(request))
     finally:
         sock.close()
 
 
+class _LoopCapture:
+    """sys.stdout/sys.stderr, fds 1 and 2 and warnings captured for a whole serve loop;
+    ``take()`` returns (and forgets) what was printed and warned since the last call."""
+
+    KEPT_BYTES = 4096  # what a reply carries of the student's output (and what is read of fds 1, 2)
+
+    def __enter__(self) -> _LoopCapture:
+        self._sink = tempfile.TemporaryFile(mode="w+b")
+        self._saved = _guard._redirect_fds(self._sink)
+        self._text = io.StringIO()
+        self._stack = contextlib.ExitStack()
+        self._caught = self._stack.enter_context(warnings.catch_warnings(record=True))
+        warnings.simplefilter("always")
+        self._stack.enter_context(contextlib.redirect_stdout(self._text))
+        self._stack.enter_context(contextlib.redirect_stderr(self._text))
+        return self
+
+    def take(self) -> tuple[str, list[str]]:
+        text = ""
+        if self._text.tell():
+            text = self._text.getvalue()[:self.KEPT_BYTES]
+            self._text.seek(0)
+            self._text.truncate()
+        fd = self._sink.fileno()  # fds 1 and 2 share its offset: rewind it after reading
+        if os.fstat(fd).st_size:
+            text += os.pread(fd, self.KEPT_BYTES, 0).decode("utf-8", "replace")
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+        caught = []
+        if self._caught:
+            caught = [f"{w.category.__name__}: {w.message}" for w in self._caught[:20]]
+            del self._caught[:]
+        return text[:self.KEPT_BYTES], caught
+
+    def __exit__(self, *exc) -> bool:
+        self._stack.close()
+        _guard._restore_fds(self._saved)
+        self._sink.close()
+        return False
+
+
+class _Alarm:
+    """One watchdog thread per serve loop, armed for each call: past its deadline it sends the
+    main thread a SIGINT (which also wakes ``time.sleep`` and blocking reads). Like
+    ``initkit.checks._guard.Watchdog``, it acts only in a main thread with Python's own SIGINT
+    handler — a kernel's, where the serve loop runs; elsewhere the grader's deadline is all."""
+
+    def __init__(self) -> None:
+        self.fired = False
+        self._deadline: float | None = None
+        self._closed = False
+        self._idle = False  # the thread waits for no deadline at all
+        self._cond = threading.Condition()
+        self._active = _guard._watchdog_enabled and threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    def __enter__(self) -> _Alarm:
+        if self._active:
+            threading.Thread(target=self._run, daemon=True, name="initgrader-watchdog").start()
+        return self
+
+    def arm(self, seconds: float) -> None:
+        with self._cond:
+            self.fired = False
+            self._deadline = time.monotonic() + seconds
+            # Deadlines only move later: a thread asleep until an earlier one wakes, finds
+            # this one and sleeps again. Only a thread waiting for no deadline needs waking
+            # (a wake-up per call would cost a thread switch per call).
+            if self._idle:
+                self._cond.notify()
+
+    def disarm(self, interrupted: bool) -> None:
+        with self._cond:
+            self._deadline = None
+            fired = self.fired
+        if fired and not interrupted:  # sent but not raised yet: absorb it here
+            try:
+                time.sleep(1.0)
+            except KeyboardInterrupt:
+                pass
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if self._deadline is None:
+                    self._idle = True
+                    self._cond.wait()
+                    self._idle = False
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._deadline, self.fired = None, True
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def __exit__(self, *exc) -> bool:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        return False
+
+
 class _Server:
-    def __init__(self, budget_s: float) -> None:
+    def __init__(self, budget_s: float, capture: _LoopCapture, alarm: _Alarm) -> None:
         self.budget_s = budget_s
+        self.capture, self.alarm = capture, alarm
         self.handles: dict[int, object] = {}
 
     def answer(self, request: dict) -> dict:
@@ -78,27 +194,30 @@ class _Server:
         return self.guarded(handler, request)
 
     def guarded(self, handler, request: dict) -> dict:
-        """Run ``handler`` with the student's output captured and under the watchdog."""
+        """Run ``handler`` under the armed watchdog; attach what the student's code printed."""
         CheckFailed, NotImplementedYet = _engine.CheckFailed, _engine.NotImplementedYet
         reply: dict
-        with _guard.captured_output() as noise:
+        interrupted = False
+        budget = min(self.budget_s, _seconds(request.get("budget_s"), self.budget_s))
+        try:
+            self.alarm.arm(budget)
             try:
-                with _guard.Watchdog(self.budget_s) as watchdog:
-                    try:
-                        reply = {"status": "ok", "value": handler(request)}
-                    except NotImplementedYet as exc:
-                        reply = {"status": "check_failed", "message": str(exc), "not_implemented": True}
-                    except CheckFailed as exc:
-                        reply = {"status": "check_failed", "message": str(exc)}
-                    except NotImplementedError as exc:
-                        reply = {"status": "raised", "error": exc, "raiser": _innermost_function(exc)}
-                    except Exception as exc:
-                        reply = {"status": "raised", "error": exc}
-            except KeyboardInterrupt:
-                reply = {"status": "timeout", "seconds": self.budget_s} if watchdog.fired \
-                    else {"status": "raised", "error": RuntimeError("interrupted")}
-        reply["printed"] = noise.text[:4096]
-        reply["warnings"] = noise.warnings[:20]
+                reply = {"status": "ok", "value": handler(request)}
+            except NotImplementedYet as exc:
+                reply = {"status": "check_failed", "message": str(exc), "not_implemented": True}
+            except CheckFailed as exc:
+                reply = {"status": "check_failed", "message": str(exc)}
+            except NotImplementedError as exc:
+                reply = {"status": "raised", "error": exc, "raiser": _innermost_function(exc)}
+            except Exception as exc:
+                reply = {"status": "raised", "error": exc}
+        except KeyboardInterrupt:
+            interrupted = True
+            reply = {"status": "timeout", "seconds": budget} if self.alarm.fired \
+                else {"status": "raised", "error": RuntimeError("interrupted")}
+        finally:
+            self.alarm.disarm(interrupted)
+        reply["printed"], reply["warnings"] = self.capture.take()
         return reply
 
     # --- ops --------------------------------------------------------------------------
@@ -133,7 +252,7 @@ class _Server:
         # copy changes alike and "inputs untouched" sees it.
         changed = [a if isinstance(a, np.ndarray) and (a.shape != b.shape or not np.array_equal(a, b, equal_nan=True))
                    else None for a, b in zip(given, before)]
-        return {"result": result, "rng_states": states, "changed_inputs": changed}
+        return {"result": result, "rng_states": _trimmed(states), "changed_inputs": _trimmed(changed)}
 
     def op_extra_interface(self, request: dict):
         return self.handles[request["handle"]].extra_interface()
@@ -172,6 +291,18 @@ def _user_namespace() -> dict:
     except ImportError:
         pass
     return sys.modules["__main__"].__dict__
+
+
+def _trimmed(items: list) -> list:
+    """``items`` without its trailing Nones (positions kept: the grader zips them with the arguments)."""
+    while items and items[-1] is None:
+        items.pop()
+    return items
+
+
+def _seconds(value, default: float) -> float:
+    """The grader's remaining budget for this call (a positive number), else ``default``."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else default
 
 
 def _innermost_function(exc: BaseException) -> str:

@@ -323,9 +323,8 @@ def receive(sock: socket.socket, max_bytes: int):
     header_len, body_len = _FRAME.unpack(frame)
     if header_len > MAX_HEADER_BYTES or header_len + body_len > max_bytes:
         raise WireError(f"a reply of {header_len + body_len:,} bytes is over the limit of {max_bytes:,}")
-    header = _read_exactly(sock, header_len)
-    body = _read_exactly(sock, body_len)
-    return decode_parts(header, body)
+    message = _read_exactly(sock, header_len + body_len)  # one read for both: a syscall less
+    return decode_parts(message[:header_len], memoryview(message)[header_len:])
 
 
 def _read_exactly(sock: socket.socket, n: int) -> bytes:

@@ -36,12 +36,16 @@ class LoopbackChannel(proxy.Channel):
 
     def __init__(self) -> None:
         super().__init__(sock=None)
-        self.server = kernel_serve._Server(kernel_serve.CALL_BUDGET_S)
+        self.server = kernel_serve._Server(kernel_serve.CALL_BUDGET_S, capture=None, alarm=None)
 
     def request(self, op: str, **fields) -> dict:
         self.calls += 1
         request = wire.decode(wire.encode({"op": op, **fields}))
-        return wire.decode(wire.encode(self.server.answer(request)))
+        # the serve loop's capture and watchdog, here around one request (pytest keeps the fds)
+        with kernel_serve._LoopCapture() as capture, kernel_serve._Alarm() as alarm:
+            self.server.capture, self.server.alarm = capture, alarm
+            reply = self.server.answer(request)
+        return wire.decode(wire.encode(reply))
 
 
 def remote(fn, name: str):
