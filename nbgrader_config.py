@@ -63,3 +63,8 @@ from initgrader.feedback import ClearReleasedHiddenTests  # noqa: E402
 c.GenerateFeedback.preprocessors = [GetGrades, ClearReleasedHiddenTests, SanitizeStudentContent,
                                     CSSHTMLHeaderPreprocessor]
 c.HTMLExporter.sanitize_html = True
+
+# `nbgrader collect` copies a submission from the exchange following links, as the
+# instructor: ours keeps links as links (tools/grade.py then refuses them, naming them) and
+# leaves out pipes and devices.
+c.ExchangeFactory.collect = "initgrader.exchange.LinkKeepingCollect"

@@ -72,3 +72,35 @@ def test_release_fetch_submit_collect_grade_and_feedback_through_the_exchange(tm
     html = feedback[0].read_text(encoding="utf-8")
     assert "✓ sample_variance: values" in html
     assert f"Score: {float(rows[login]['max_score'])} / {float(rows[login]['max_score'])}" in html
+
+
+def test_a_submission_linked_to_the_solutions_is_collected_as_a_link_and_refused(tmp_path):
+    """nbgrader's own collect would copy the file a link points to (as the instructor): a
+    notebook submitted as a link to solutions/ would arrive as the solution and be graded as
+    the student's. Ours keeps the link (and drops a pipe); grade refuses the submission."""
+    root = CourseRoot.create(tmp_path, [ASSIGNMENT])
+    exchange_root = tmp_path / "exchange"
+    exchange = f"--Exchange.root={exchange_root}"
+    student = tmp_path / "student-home"
+    student.mkdir()
+    login = getpass.getuser()
+    root.nbgrader("release_assignment", ASSIGNMENT, exchange)
+    student_nbgrader(student, "fetch_assignment", ASSIGNMENT, exchange)
+    student_nbgrader(student, "submit", ASSIGNMENT, exchange)
+    [inbound] = (exchange_root / "initcourse" / "inbound").glob(f"{login}+{ASSIGNMENT}+*")
+    notebook = inbound / f"{ASSIGNMENT}.ipynb"
+    notebook.unlink()
+    notebook.symlink_to(root.path / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    os.mkfifo(inbound / "pipe")  # nbgrader's copy would block reading it
+
+    root.nbgrader("collect", ASSIGNMENT, exchange)
+    collected = root.path / "submitted" / login / ASSIGNMENT
+    assert (collected / notebook.name).is_symlink()
+    assert not (collected / "pipe").exists()
+    graded = subprocess.run([sys.executable, str(REPO / "tools" / "grade.py"), ASSIGNMENT, "--root", str(root.path),
+                             "--workers", "1", "--no-progress"], capture_output=True, text=True)
+    assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-2000:]
+    assert f"refused: {ASSIGNMENT}.ipynb is a symbolic link" in graded.stdout, graded.stdout
+    with open(root.path / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    assert float(rows[login]["score"]) == 0.0 < float(rows[login]["max_score"]), rows

@@ -46,3 +46,14 @@ def test_the_sanitize_chain_is_nbgraders_with_our_rebuild_first():
 def test_our_execute_step_is_nbgraders_execute_confined_by_default():
     assert issubclass(IsolatedExecute, Execute)
     assert IsolatedExecute.class_traits()["sandbox"].default_value is True
+
+
+def test_collect_is_nbgraders_default_collect_keeping_links():
+    from nbgrader.exchange.default.collect import ExchangeCollect
+    from nbgrader.exchange.exchange_factory import ExchangeFactory
+
+    from initgrader.exchange import LinkKeepingCollect
+
+    assert ExchangeFactory.class_traits()["collect"].default() is ExchangeCollect
+    assert _config().ExchangeFactory.collect == "initgrader.exchange.LinkKeepingCollect"
+    assert LinkKeepingCollect.__bases__ == (ExchangeCollect,)
