@@ -13,17 +13,25 @@ button and ``tools/grade.py`` get it too.
 - A kernel that dies is restarted at most ``max_kernel_restarts`` times: the new kernel
   re-runs the code cells before the one that killed it (not that one, not graded cells), and
   grading goes on. After the last restart the remaining graded cells get an error output.
+- ``submission_budget`` bounds the time the student's code may take in all, per notebook:
+  cells run in the kernel plus the student's calls from graded cells (the checks' own work in
+  this process does not count). Each cell's timeout is what is left of it; once it is used
+  up, no further cell runs and the remaining graded cells get an error output.
+  ``tools/grade.py`` sets it to a multiple of the solution's own time.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import math
 import shutil
 import socket
+import time
 from pathlib import Path
 
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
@@ -50,6 +58,14 @@ class IsolatedExecute(Execute):
                                     "$INITCOURSE_SECRET_FILE, or the seeds as written.").tag(config=True)
     connect_timeout = Float(CONNECT_TIMEOUT_S, help="Seconds the grader waits for the kernel to open "
                                                     "a test cell's serve loop.").tag(config=True)
+    submission_budget = Float(0.0, help="Seconds the student's code may run in all, per notebook "
+                                        "(cells in the kernel and calls from graded cells); 0: no "
+                                        "limit beyond each cell's timeout.").tag(config=True)
+    max_output_bytes = Integer(1 << 20, help="Bytes of output one cell may keep; what comes after is "
+                                             "dropped as it arrives (sanitizing later cuts each "
+                                             "output to 100 KB).").tag(config=True)
+    report_file = Unicode("", help="File to which one JSON line per notebook is appended: the "
+                                   "student's time, the budget, kernel restarts.").tag(config=True)
 
     # ------------------------------------------------------------------ the notebook
 
@@ -59,8 +75,11 @@ class IsolatedExecute(Execute):
         self._secret = hidden_seeds.read_secret(self.secret_file or None)
         self._student = str(resources["nbgrader"].get("student", ""))
         self._restarts = 0
-        self._gone = ""
+        self._gone = ""  # why the grader stopped running this notebook, once it has
+        self._gone_as = "KernelDied"
         self._serves = 0
+        self._student_s = 0.0
+        self._output_bytes: dict[int, int] = {}
         if self.sandbox:
             sandbox.bubblewrap()  # refuse to grade unconfined by accident
         stubbed = frozenset(grade_id.split("-")[1] for grade_id in self._tests if grade_id.count("-") >= 2)
@@ -81,6 +100,35 @@ class IsolatedExecute(Execute):
             resources["metadata"]["path"] = str(folder)
             sandbox.remove_cgroups(self._confinement.cgroups)
             shutil.rmtree(private, ignore_errors=True)
+            self.write_report(resources)
+
+    def write_report(self, resources: dict) -> None:
+        if not self.report_file:
+            return
+        line = {"notebook": resources["nbgrader"].get("notebook", ""), "student_s": round(self._student_s, 3),
+                "budget_s": self.submission_budget, "restarts": self._restarts, "stopped": self._gone}
+        with open(self.report_file, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+
+    # ------------------------------------------------------------------ the time budget
+
+    def budget_left(self) -> float:
+        return max(0.0, self.submission_budget - self._student_s) if self.submission_budget > 0 else float("inf")
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        left = self.budget_left()
+        if left == float("inf"):
+            return timeout
+        return max(1, math.ceil(min(left, timeout or left)))
+
+    def spend(self, seconds: float) -> None:
+        """Count ``seconds`` of the student's time; past the budget, stop the notebook."""
+        self._student_s += seconds
+        if self.submission_budget > 0 and self.budget_left() <= 0 and not self._gone:
+            self._gone_as = "TimeBudgetExhausted"
+            self._gone = (f"the notebook used up its time budget ({self.submission_budget:.0f} s of your "
+                          "code's running time), so the grader stopped; this cell was not graded")
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -101,25 +149,48 @@ class IsolatedExecute(Execute):
         graded_test = grade_id in self._tests and cell.metadata["nbgrader"].get("grade") \
             and not cell.metadata["nbgrader"].get("solution")
         if self._gone:
-            cell.outputs = [error_output("KernelDied", self._gone)] if graded_test else []
+            cell.outputs = [error_output(self._gone_as, self._gone)] if graded_test else []
             return cell, resources
         if graded_test:
             source = hidden_seeds.with_hidden_seeds(self._tests[grade_id], self._secret, self._student, grade_id)
             cell.outputs = self.grade_here(source, index)
             cell.execution_count = None
         else:
+            began = time.monotonic()
             try:
                 cell = self.execute_cell(cell, index, store_history=True)
             except DeadKernelError:
                 cell.outputs.append(error_output("KernelDied", "the kernel died while running this cell"))
                 self.restart(index)
+            except CellTimeoutError:
+                # The reply came but IOPub went quiet: an output over the ZMQ message cap
+                # (sandbox.Limits.message_bytes) makes ZMQ drop the connection for good.
+                # Reconnect and go on; the kernel itself is fine (no graded cell reads IOPub).
+                cell.outputs.append(stream_output(f"\n[the grader lost this cell's output after it: a message "
+                                                  f"over {self._confinement.limits.message_bytes:,} bytes]\n"))
+                self.reconnect_iopub()
             except Exception as exc:  # noqa: BLE001 — no reply, no output: the kernel is broken
                 cell.outputs.append(error_output("KernelUnresponsive", f"the kernel stopped answering while "
                                                  f"running this cell ({type(exc).__name__}), so it was restarted"))
                 self.restart(index)
+            finally:
+                self.spend(time.monotonic() - began)
         if not self._gone and not self.kernel_alive():
             self.restart(index)
         return cell, resources
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output step, with at most ``max_output_bytes`` kept per cell."""
+        kept = self._output_bytes.get(cell_index, 0)
+        if kept >= self.max_output_bytes:
+            return None
+        size = content_bytes(msg.get("content", {}))
+        self._output_bytes[cell_index] = kept + size
+        if kept + size > self.max_output_bytes:
+            outs.append(stream_output(f"\n[the grader dropped this cell's output past "
+                                      f"{self.max_output_bytes:,} bytes]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     # ------------------------------------------------------------------ a graded cell
 
@@ -146,14 +217,16 @@ class IsolatedExecute(Execute):
         finally:
             listener.close()
             path.unlink(missing_ok=True)
-        channel = proxy.Channel(connection, self.cell_budget, self.grace)
+        channel = proxy.Channel(connection, min(self.cell_budget, self.budget_left()), self.grace)
         try:
             printed, error = proxy.evaluate(source, channel)
         except proxy.KernelUnresponsive as exc:
             channel.close()
+            self.spend(channel.used_s)
             self.restart(index)
             return [error_output("KernelUnresponsive", str(exc))]
         channel.close()
+        self.spend(channel.used_s)
         outputs = [stream_output(printed)] if printed else []
         if error is not None:
             outputs.append(error_output(type(error).__name__, str(error)))
@@ -180,6 +253,12 @@ class IsolatedExecute(Execute):
         await super()._async_cleanup_kernel()
 
     _cleanup_kernel = run_sync(_async_cleanup_kernel)
+
+    def reconnect_iopub(self) -> None:
+        """A fresh IOPub socket (the old one's connection is gone)."""
+        self.kc.iopub_channel.close()
+        self.kc._iopub_channel = None
+        self.kc.iopub_channel.start()
 
     def kernel_alive(self) -> bool:
         try:
@@ -246,6 +325,17 @@ def instructor_tests(resources: dict) -> dict:
         answers = {c.name for c in notebook.solution_cells}
         return {c.name: c.source for c in notebook.source_cells
                 if c.name in graded and c.name not in answers and c.cell_type == "code"}
+
+
+def content_bytes(content) -> int:
+    """About how many bytes a message's content holds (its strings' lengths)."""
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, dict):
+        return sum(content_bytes(v) for v in content.values())
+    if isinstance(content, (list, tuple)):
+        return sum(content_bytes(v) for v in content)
+    return 8
 
 
 def error_output(name: str, message: str) -> NotebookNode:

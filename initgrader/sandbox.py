@@ -67,6 +67,9 @@ class Limits:
     tmp_bytes: int = 512 << 20
     submission_files: int = 200
     submission_bytes: int = 64 << 20
+    #: Largest message the grader takes from the kernel over ZMQ: a bigger one makes ZMQ drop
+    #: the connection (the cell ends without it) instead of landing whole in the grader's memory.
+    message_bytes: int = 16 << 20
 
 
 @dataclass
@@ -293,7 +296,22 @@ def remove_cgroups(groups: list[Path]) -> None:
 
 # --------------------------------------------------------------------------- the kernel manager
 
-class SandboxedKernelManager(AsyncKernelManager):
+class _CappedMessages:
+    """The kernel client's ZMQ sockets refuse messages over ``Limits.message_bytes``
+    (ZMQ_MAXMSGSIZE, set as its context's default so it holds from the first connection)."""
+
+    def client(self, **kwargs):
+        import zmq
+        import zmq.asyncio
+
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, self.confinement.limits.message_bytes)
+        client = super().client(context=context, **kwargs)
+        client._created_context = True  # destroyed with the client
+        return client
+
+
+class SandboxedKernelManager(_CappedMessages, AsyncKernelManager):
     """A kernel manager whose kernel runs under ``confinement`` over IPC sockets."""
 
     confinement = AnyTrait(None, allow_none=True)
@@ -323,7 +341,7 @@ def new_confinement(notebook_folder: Path, limits: Limits | None = None, stubbed
     return Confinement(work, sockets, libraries, limits, cgroups), report, private
 
 
-class UnconfinedKernelManager(AsyncKernelManager):
+class UnconfinedKernelManager(_CappedMessages, AsyncKernelManager):
     """``--no-sandbox``: a plain subprocess with a cleared environment and rlimits only. It
     does NOT keep the kernel from reading or writing the grader's files, other students'
     folders or the gradebook, nor from the network (docs/grading.md says what is left)."""

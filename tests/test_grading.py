@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -162,6 +163,52 @@ def test_the_summary_counts_the_distribution_and_ranks_failed_cells(tmp_path):
     assert rows == ["s3"] and "(3 more without problems" in few
 
 
+# --------------------------------------------------------------------------- the time budget
+
+def test_the_solutions_time_is_measured_once_per_version_of_the_notebooks(tmp_path, monkeypatch):
+    from tools import grade
+
+    course = course_copy(tmp_path)
+    runs = []
+
+    def fake_autograde(course_, *args, what, db_url=None):
+        report = next(a.split("=", 1)[1] for a in args if a.startswith("--IsolatedExecute.report_file="))
+        runs.append(args)
+        Path(report).write_text(json.dumps({"notebook": VARIANCE, "student_s": 2.5 * len(runs), "stopped": ""}) + "\n")
+        return ""
+
+    monkeypatch.setattr(grade, "run_nbgrader", fake_autograde)
+
+    def measure() -> float:
+        scratch = Path(tempfile.mkdtemp(dir=tmp_path))
+        (scratch / "template.db").write_bytes(b"")
+        return grade.solution_seconds(course, scratch, scratch / "template.db", 30, sandbox=True)
+
+    assert measure() == 2.5 and len(runs) == 1
+    assert f"--student={grade.TIMING_STUDENT}" in runs[0] and "--IsolatedExecute.sandbox=True" in runs[0]
+    assert measure() == 2.5 and len(runs) == 1  # cached: the notebooks and the grader's code are unchanged
+    notebook = course.root / "solutions" / VARIANCE / f"{VARIANCE}.ipynb"
+    notebook.write_text(notebook.read_text().replace("variance", "Variance", 1))
+    assert measure() == 5.0 and len(runs) == 2  # the solution changed: measured again
+    assert grade.time_budget(5.0) == 300.0 and grade.time_budget(20.0) == 400.0  # max(300, 20 × solution)
+
+
+def test_a_solution_that_does_not_finish_under_the_grader_stops_the_run(tmp_path, monkeypatch):
+    from tools import grade
+
+    course = course_copy(tmp_path)
+
+    def stopped(course_, *args, what, db_url=None):
+        report = next(a.split("=", 1)[1] for a in args if a.startswith("--IsolatedExecute.report_file="))
+        Path(report).write_text(json.dumps({"notebook": VARIANCE, "student_s": 9.0, "stopped": "the kernel died"}))
+        return ""
+
+    monkeypatch.setattr(grade, "run_nbgrader", stopped)
+    (tmp_path / "template.db").write_bytes(b"")
+    with pytest.raises(GradeError, match="did not run to the end under the grader.*the kernel died"):
+        grade.solution_seconds(course, tmp_path, tmp_path / "template.db", 30, sandbox=False)
+
+
 # --------------------------------------------------------------------------- the demo class, for real
 
 @pytest.fixture(scope="module")
@@ -187,6 +234,20 @@ def test_every_student_scores_what_the_catalogue_predicts(graded_demo):
 
 
 @pytest.mark.slow
+def test_the_budget_is_a_multiple_of_the_solutions_own_time_measured_first(graded_demo):
+    root, run, _ = graded_demo
+    assert run.solution_s is not None and 0 < run.solution_s < 60
+    assert run.budget == max(300.0, 20 * run.solution_s)
+    assert f"time budget per notebook: {run.budget:.0f} s" in run.summary
+    cached = json.loads((root.path / "grading" / VARIANCE / "solution-time.json").read_text())
+    assert cached["seconds"] == run.solution_s
+    for student in run.results:  # every notebook's report: its time, under the budget
+        lines = [json.loads(x) for x in (root.path / "grading" / VARIANCE / "logs" / f"{student}.jsonl")
+                 .read_text().splitlines()] if student != "broken-json" else []
+        assert all(line["budget_s"] == run.budget for line in lines), student
+
+
+@pytest.mark.slow
 def test_nothing_is_left_for_manual_grading_and_grades_csv_has_every_student(graded_demo):
     from nbgrader.api import Gradebook
 
@@ -208,7 +269,8 @@ def test_every_troublemaker_is_graded_and_reported(graded_demo):
     assert {s: r.status for s, r in results.items() if r.status != "graded"} == {"broken-json": "failed"}
     assert "unreadable (NotJSONError" in "; ".join(results["broken-json"].problems)
     assert "all cells zeroed" in results["broken-json"].problems
-    assert any("stopped at the 20 s cell time limit: 01-var_of_product" in p for p in results["hangs"].problems)
+    assert any("interrupted at the cell time limit (20 s, or what was left of the time budget): 01-var_of_product"
+               in p for p in results["hangs"].problems)
     assert any("ModuleNotFoundError" in p for p in results["import-error"].problems)
     assert "graded cells deleted: 01-var_of_product-values" in results["deleted-cell"].problems
     assert results["deleted-cell"].zeroed == []  # restored from the release and graded (initgrader.rebuild)
@@ -256,3 +318,29 @@ def test_the_honour_code_screen_names_library_initializers_in_answers(source, ex
     from tools.grade import library_uses
 
     assert library_uses(source) == expected
+
+
+def test_a_submission_is_refused_for_links_pipes_and_sizes_before_it_is_read(tmp_path):
+    from tools.grade import MAX_CELLS, MAX_FILES, refusals
+
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "01-variance.ipynb").write_text("{}")
+    assert refusals(folder) == []
+    (folder / "extra.txt").write_text("x")
+    os.link(folder / "extra.txt", tmp_path / "elsewhere.txt")  # a hard link out of the folder
+    os.mkfifo(folder / "pipe")
+    (folder / "link.ipynb").symlink_to(folder / "01-variance.ipynb")
+    (folder / "big.ipynb").write_bytes(b"")
+    os.truncate(folder / "big.ipynb", 17 << 20)
+    (folder / "cells.ipynb").write_text('{"cell_type": 1}' * (MAX_CELLS + 1))
+    for k in range(MAX_FILES):
+        (folder / f"f{k:03d}.txt").write_text("")
+    found = refusals(folder)
+    assert "extra.txt is a hard link to another file" in found
+    assert "pipe is not a regular file" in found
+    assert "link.ipynb is a symbolic link" in found
+    assert "big.ipynb is 17 MiB, over the 16 MiB limit for a notebook" in found
+    assert f"cells.ipynb has more than {MAX_CELLS:,} cells" in found
+    assert f"{MAX_FILES + 4} files, over the limit of {MAX_FILES}" in found  # links and pipes not counted
+    assert not any("01-variance.ipynb" in line for line in found)

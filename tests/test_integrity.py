@@ -15,6 +15,7 @@ bubblewrap it fails rather than skips under ``CI=true``.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import socket
@@ -37,6 +38,9 @@ WRONG = "def var_of_product(mean_x, var_x, mean_y, var_y):\n    return var_x * v
 RIGHT = ("def var_of_product(mean_x, var_x, mean_y, var_y):\n"
          "    return var_x * var_y + var_x * mean_y**2 + var_y * mean_x**2\n")
 MARKER = "initgrader-integrity-daemon"
+#: The class's time budget per notebook (grade --budget): 01's solution runs ~3-6 s of student
+#: time here, so an honest notebook has a wide margin, and runs_past_the_budget ends in ~45 s.
+BUDGET_S = 45.0
 #: The daemon's program: rewrite grades.csv every half second for five minutes.
 DAEMON_PROGRAM = ("import time\nfor _ in range(600):\n    time.sleep(0.5)\n    try:\n"
                   "        open('{root}/grades.csv', 'w').write('pwned')\n    except OSError:\n        pass\n")
@@ -105,6 +109,9 @@ ATTACKS = {
     "deaf_sleeping_function": ("import signal, time\ndef var_of_product(*args):\n"
                                "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    time.sleep(3600)\n", 0),
     "huge_reply": ("import numpy as np\ndef var_of_product(*args):\n    return np.zeros(25_000_000)\n", 0),
+    "output_flood": (WRONG + "import sys, time\nprint('y' * 3_000_000)\nsys.stdout.flush()\ntime.sleep(0.5)\n"
+                     "print('x' * 50_000_000)\n", 1),
+    "runs_past_the_budget": (RIGHT + "import time\ntime.sleep(3600)\n", 0),
     "pickle_bomb": ("class Evil:\n    def __reduce__(self):\n        open('{grader_marker}', 'w').write('ran')\n"
                     "        return (print, ('x',))\nopen('{grader_marker}', 'w').write('ran')\n"
                     "def var_of_product(*args):\n    return Evil()\n", 0),
@@ -221,7 +228,7 @@ def hostile_class(tmp_path_factory):
     os.environ["INITGRADER_TEST_SECRET"] = "xyz"
     start = time.monotonic()
     try:
-        run = grade_class(Course.load(root.path, ASSIGNMENT), workers=2, progress=False)
+        run = grade_class(Course.load(root.path, ASSIGNMENT), workers=2, progress=False, budget=BUDGET_S)
     finally:
         del os.environ["INITGRADER_TEST_SECRET"]
         listener.close()
@@ -324,6 +331,27 @@ def test_a_slow_function_gets_the_time_message_and_the_class_goes_on(hostile_cla
     assert "time budget" in deaf or "stopped" in deaf, deaf
 
 
+def test_a_notebook_past_its_time_budget_stops_and_its_graded_cells_score_zero(hostile_class):
+    root, run = hostile_class["root"], hostile_class["run"]
+    cells = [c for c in root.autograded_cells("runs_past_the_budget", ASSIGNMENT)
+             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+    assert cells and all(any(o.get("ename") == "TimeBudgetExhausted" for o in c.outputs) for c in cells)
+    assert any("time budget" in p for p in run.results["runs_past_the_budget"].problems), \
+        run.results["runs_past_the_budget"].problems
+    logs = root.path / "grading" / ASSIGNMENT / "logs"
+    honest = [json.loads(line) for line in (logs / "control_solver.jsonl").read_text().splitlines()]
+    assert honest and honest[0]["budget_s"] == BUDGET_S and honest[0]["student_s"] < BUDGET_S / 3, honest
+    assert not honest[0]["stopped"]
+
+
+def test_an_output_flood_is_cut_before_it_is_kept(hostile_class):
+    path = hostile_class["root"].path / "autograded" / "output_flood" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert path.stat().st_size < 2 << 20, path.stat().st_size  # 53 MB printed
+    text = _outputs(hostile_class["root"], "output_flood")
+    assert "the grader dropped this cell's output past 1,048,576 bytes" in text, text[-2000:]  # 3 MB: kept 1 MiB
+    assert "the grader lost this cell's output after it: a message over 16,777,216 bytes" in text  # 50 MB
+
+
 def test_every_graded_cell_of_a_dead_kernel_has_an_error_output(hostile_class):
     """nbgrader gives full points to a test cell without output: a cell the grader could not
     evaluate must carry an error."""
@@ -333,18 +361,32 @@ def test_every_graded_cell_of_a_dead_kernel_has_an_error_output(hostile_class):
         assert cells and all(any(o.output_type == "error" for o in c.outputs) for c in cells), student
 
 
-def test_the_grade_command_refuses_a_notebook_linked_to_the_solutions(tmp_path):
-    """nbgrader copies a submission with shutil.copy, which follows a link as the grader:
-    ``tools/grade.py`` refuses such a submission before nbgrader sees it."""
+def test_the_grade_command_refuses_links_and_oversized_notebooks_before_anything_parses_them(tmp_path):
+    """nbgrader copies a submission with shutil.copy, which follows a link as the grader, and
+    parses every notebook whole: ``tools/grade.py`` refuses a linked notebook, a 2 GiB one
+    and one with 5,000 cells before nbgrader (or its own report) reads them."""
     _bubblewrap_required()
     from tools.grade import Course, grade_class
 
     root = CourseRoot.create(tmp_path, [ASSIGNMENT])
     root.submit("honest_wrong", ASSIGNMENT, {ANSWER: WRONG})
+    notebook = f"{ASSIGNMENT}.ipynb"
     linked = root.path / "submitted" / "linked" / ASSIGNMENT
     linked.mkdir(parents=True)
-    (linked / f"{ASSIGNMENT}.ipynb").symlink_to(root.path / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    run = grade_class(Course.load(root.path, ASSIGNMENT), workers=1, progress=False)
-    assert _grades(root) == {"honest_wrong": 1.0, "linked": 0.0}
-    assert run.results["linked"].status == "refused"
+    (linked / notebook).symlink_to(root.path / "solutions" / ASSIGNMENT / notebook)
+    huge = root.path / "submitted" / "huge" / ASSIGNMENT
+    huge.mkdir(parents=True)
+    with open(huge / notebook, "wb") as f:  # sparse: 2 GiB that would take minutes to parse
+        f.truncate(2 << 30)
+    many = root.path / "submitted" / "many_cells" / ASSIGNMENT
+    many.mkdir(parents=True)
+    cell = {"cell_type": "code", "metadata": {}, "source": "", "outputs": [], "execution_count": None}
+    (many / notebook).write_text(json.dumps({"cells": [cell] * 5000, "metadata": {}, "nbformat": 4,
+                                             "nbformat_minor": 5}))
+    run = grade_class(Course.load(root.path, ASSIGNMENT), workers=1, progress=False, budget=60.0)
+    assert _grades(root) == {"honest_wrong": 1.0, "linked": 0.0, "huge": 0.0, "many_cells": 0.0}
+    assert {name: r.status for name, r in run.results.items()} == {
+        "honest_wrong": "graded", "linked": "refused", "huge": "refused", "many_cells": "refused"}
     assert any("symbolic link" in p for p in run.results["linked"].problems)
+    assert any("2048 MiB, over the 16 MiB limit for a notebook" in p for p in run.results["huge"].problems)
+    assert any("more than 2,000 cells" in p for p in run.results["many_cells"].problems)

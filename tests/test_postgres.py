@@ -121,7 +121,7 @@ def test_two_workers_grade_a_class_and_the_head_alone_commits_to_postgresql(post
     assert len(worker_commands) == len(STUDENTS)
     urls = {arg.split("=", 1)[1] for cmd in worker_commands for arg in cmd if arg.startswith("--CourseDirectory.db_url=")}
     assert len(urls) == 2 and all(url.startswith("sqlite:///") and "initcourse-grade-" in url for url in urls), urls
-    assert not any("postgres" in arg for cmd in worker_commands for arg in cmd)
+    assert not any(postgres_url in arg or "postgresql" in arg for cmd in worker_commands for arg in cmd)
 
     with Gradebook(postgres_url, "initcourse") as gb:
         for name, cells in expected.items():

@@ -40,7 +40,9 @@ ANSWER = "01-var_of_product"
 FLOOD_ANSWER = "01-relu_moments"
 MARKDOWN_ANSWER = "01-explain"
 MARK = "initgrader-xss"
-FLOOD_BYTES = 20_000_000
+#: Over the stored cap of 100 KB per output, under the execute step's 1 MiB per cell (bigger
+#: floods are cut there: tests/test_integrity.py's output_flood).
+FLOOD_BYTES = 800_000
 
 #: (where, code or markdown). Every payload carries MARK and its own name.
 SCRIPT_HTML = (f"<script>alert('{MARK}-{{w}}-script')</script><img src=\"x\" onerror=\"alert('{MARK}-{{w}}-img')\">"

@@ -204,15 +204,26 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def linked_files(folder: Path) -> list[str]:
-    """Entries of a submission folder that are not plain files or folders: symbolic links,
-    hard links to other files, devices, pipes. nbgrader copies a submission with
-    ``shutil.copy``, which follows links as the grading user (a notebook linked to
-    ``solutions/`` would be graded as the student's), so such a submission is refused."""
+#: What a submission may hold before anything parses it (the kernel's staged copy has the
+#: same file caps, initgrader.sandbox.Limits): a released notebook is under 200 KB and 150 cells.
+MAX_NOTEBOOK_BYTES = 16 << 20
+MAX_CELLS = 2000
+MAX_FILES = 200
+MAX_FOLDER_BYTES = 64 << 20
+
+
+def refusals(folder: Path) -> list[str]:
+    """Why a submission folder is refused before nbgrader (or anything else) reads it:
+    entries that are not plain files or folders — symbolic links, hard links to other files,
+    devices, pipes (nbgrader copies a submission with ``shutil.copy``, which follows links as
+    the grading user: a notebook linked to ``solutions/`` would be graded as the student's) —
+    and sizes over the caps: a notebook over MAX_NOTEBOOK_BYTES or with more than MAX_CELLS
+    cells (counted in the raw bytes, not parsed), a folder over MAX_FILES files or
+    MAX_FOLDER_BYTES."""
     import stat
 
-    found = []
-    paths = [Path(top) / name for top, dirs, files in os.walk(folder, followlinks=False) for name in dirs + files]
+    found, files, total = [], 0, 0
+    paths = [Path(top) / name for top, dirs, names in os.walk(folder, followlinks=False) for name in dirs + names]
     for path in sorted(paths):
         info = os.lstat(path)
         where = path.relative_to(folder)
@@ -220,9 +231,26 @@ def linked_files(folder: Path) -> list[str]:
             found.append(f"{where} is a symbolic link")
         elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             found.append(f"{where} is not a regular file")
-        elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
-            found.append(f"{where} is a hard link to another file")
+        elif stat.S_ISREG(info.st_mode):
+            files, total = files + 1, total + info.st_size
+            if info.st_nlink > 1:
+                found.append(f"{where} is a hard link to another file")
+            elif path.suffix == ".ipynb" and info.st_size > MAX_NOTEBOOK_BYTES:
+                found.append(f"{where} is {info.st_size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES >> 20} MiB "
+                             "limit for a notebook")
+            elif path.suffix == ".ipynb" and _cell_count(path) > MAX_CELLS:
+                found.append(f"{where} has more than {MAX_CELLS:,} cells")
+    if files > MAX_FILES:
+        found.append(f"{files} files, over the limit of {MAX_FILES}")
+    if total > MAX_FOLDER_BYTES:
+        found.append(f"{total / 2**20:.0f} MiB in all, over the limit of {MAX_FOLDER_BYTES >> 20} MiB")
     return found
+
+
+def _cell_count(path: Path) -> int:
+    """Cells of a notebook as its raw bytes count them (an upper bound: a source may quote the key)."""
+    with open(path, "rb") as f:
+        return f.read(MAX_NOTEBOOK_BYTES + 1).count(b'"cell_type"')
 
 
 def first_line(text: str, width: int = 100) -> str:
@@ -326,7 +354,7 @@ def inspect_autograded(course: Course, student: str, timeout: int) -> list[str]:
     NotImplementedError) are left out: the scores already say it."""
     import nbformat
 
-    timeouts, errors, stderr_lines, truncated, graded_stderr = [], [], 0, False, []
+    timeouts, errors, stderr_lines, truncated, graded_stderr, cut = [], [], 0, False, [], []
     for path in sorted(course.autograded(student).glob("*.ipynb")):
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type != "code":
@@ -340,6 +368,8 @@ def inspect_autograded(course: Course, student: str, timeout: int) -> list[str]:
                 errors += [f"{name}: {o.ename}: {first_line(o.evalue, 60)}" for o in failures
                            if meta.get("solution") or o.ename not in CONSEQUENCES]
             for output in cell.outputs:
+                if output.output_type == "stream" and output.name == "stdout" and "[the grader " in output.text:
+                    cut.append(name)
                 if output.output_type == "stream" and output.name == "stderr":
                     stderr_lines += output.text.count("\n")
                     truncated |= "Output truncated" in output.text
@@ -347,11 +377,14 @@ def inspect_autograded(course: Course, student: str, timeout: int) -> list[str]:
                         graded_stderr.append(name)
     problems = []
     if timeouts:
-        problems.append(f"stopped at the {timeout} s cell time limit: {', '.join(dict.fromkeys(timeouts))}")
+        problems.append(f"interrupted at the cell time limit ({timeout} s, or what was left of the time budget): "
+                        f"{', '.join(dict.fromkeys(timeouts))}")
     if errors:
         problems.append(f"error in {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""))
     if stderr_lines > STDERR_FLOOD_LINES or truncated:
         problems.append(f"stderr flood: {stderr_lines:,} lines kept" + (" (cut by nbgrader's LimitOutput)" if truncated else ""))
+    if cut:
+        problems.append(f"output flood: cut by the grader in {', '.join(dict.fromkeys(cut))}")
     if graded_stderr:
         problems.append(f"stderr in graded cells (nbgrader scores them 0): {', '.join(graded_stderr)}")
     return problems
@@ -448,6 +481,71 @@ def worker_gradebooks(course: Course, scratch: Path, count: int) -> list[str]:
     return urls
 
 
+# --------------------------------------------------------------------------- the time budget
+
+#: A notebook's budget for the student's code: this many times the solution's own time,
+#: measured on this machine in the same run, and never less than BUDGET_FLOOR_S.
+BUDGET_MULTIPLE = 20
+BUDGET_FLOOR_S = 300.0
+TIMING_STUDENT = "solution-timing"
+
+
+def solution_seconds(course: Course, scratch: Path, template_db: Path, timeout: int, sandbox: bool) -> float:
+    """The solution's own running time per notebook (the largest, as IsolatedExecute counts a
+    student's time: cells in the kernel plus calls from graded cells), measured by autograding
+    ``solutions/<assignment>/`` once as a pseudo-student in scratch folders. Cached in
+    ``grading/<assignment>/solution-time.json``, keyed by the notebooks and the grader's code."""
+    import hashlib
+    import json
+
+    source = course.root / course.source_directory / course.assignment
+    digest = hashlib.sha256()
+    for path in sorted([*source.glob("*.ipynb"), *(REPO / "initkit").rglob("*.py"), *(REPO / "initgrader").rglob("*.py")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    key = f"{digest.hexdigest()}-sandbox={sandbox}"
+    cache = course.root / "grading" / course.assignment / "solution-time.json"
+    try:
+        cached = json.loads(cache.read_text())
+        if cached.get("key") == key:
+            return float(cached["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    timing = scratch / "timing"
+    shutil.copytree(source, timing / "submitted" / TIMING_STUDENT / course.assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copyfile(template_db, timing / "gradebook.db")
+    report = timing / "report.jsonl"
+    run_nbgrader(course, "autograde", course.assignment, f"--student={TIMING_STUDENT}", "--force",
+                 f"--CourseDirectory.submitted_directory={timing / 'submitted'}",
+                 f"--CourseDirectory.autograded_directory={timing / 'autograded'}",
+                 f"--Execute.timeout={timeout}", f"--IsolatedExecute.sandbox={sandbox}",
+                 f"--IsolatedExecute.report_file={report}",
+                 db_url=f"sqlite:///{timing / 'gradebook.db'}", what=f"timing the solution of {course.assignment}")
+    lines = [json.loads(line) for line in report.read_text().splitlines() if line.strip()] if report.exists() else []
+    if not lines or any(line.get("stopped") for line in lines):
+        raise GradeError(f"the solution of {course.assignment} did not run to the end under the grader: "
+                         f"{[line.get('stopped') for line in lines] or 'no timing report'}")
+    seconds = max(float(line["student_s"]) for line in lines)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"key": key, "seconds": seconds}) + "\n")
+    return seconds
+
+
+def time_budget(solution_s: float, multiple: float = BUDGET_MULTIPLE, floor: float = BUDGET_FLOOR_S) -> float:
+    """Seconds a submission's code may run per notebook: ``max(floor, multiple × solution)``."""
+    return max(floor, multiple * solution_s)
+
+
+def report_lines(path: Path) -> list[dict]:
+    """IsolatedExecute's report (one JSON line per notebook graded), or [] when there is none."""
+    import json
+
+    try:
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except (OSError, ValueError):
+        return []
+
+
 # --------------------------------------------------------------------------- the class
 
 @dataclass
@@ -475,16 +573,20 @@ class ClassRun:
     grades_csv: Path
     report: Path
     phases: dict[str, float] = field(default_factory=dict)  # register, autograde, feedback, export: s
+    budget: float = 0.0  # s of the student's code per notebook
+    solution_s: float | None = None  # the solution's own time, when the budget was derived from it
     summary: str = ""
 
 
 def grade_class(course: Course, *, workers: int | None = None, timeout: int | None = None,
                 submission_timeout: float | None = None, students: list[str] | None = None,
-                progress: bool = True, sandbox: bool = True) -> ClassRun:
+                progress: bool = True, sandbox: bool = True, budget: float | None = None) -> ClassRun:
     """Autograde every submission in parallel, zero what could not be scored, generate the
     feedback, export grades.csv and build the summary. Student kernels run confined
     (``initgrader.sandbox``) unless ``sandbox`` is False; a submission holding a link or a
-    special file is refused before nbgrader copies it (nbgrader's copy follows links)."""
+    special file is refused before nbgrader copies it (nbgrader's copy follows links).
+    Each notebook's code may run ``budget`` seconds in all (default: ``time_budget`` of the
+    solution's own time, measured first)."""
     if sandbox:
         from initgrader.sandbox import SandboxError, bubblewrap
 
@@ -510,9 +612,10 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
 
     logs = course.root / "grading" / course.assignment / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    results = {name: Result(name, problems=inspect_submission(course, name)) for name in names}
-    refused = {name: linked_files(course.submitted(name)) for name in names}
-    refused = {name: links for name, links in refused.items() if links}
+    refused = {name: refusals(course.submitted(name)) for name in names}
+    refused = {name: why for name, why in refused.items() if why}
+    results = {name: Result(name, problems=[] if name in refused else inspect_submission(course, name))
+               for name in names}
     with tempfile.TemporaryDirectory(prefix="initcourse-grade-") as scratch:
         # register (or refresh) the assignment's cells in the gradebook; the release goes to scratch
         run_nbgrader(course, "generate_assignment", course.assignment, "--force",
@@ -522,6 +625,11 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
         slots: queue.Queue[str] = queue.Queue()
         for url in worker_gradebooks(course, Path(scratch), parallel):
             slots.put(url)
+        solution_s = None
+        if budget is None:
+            solution_s = solution_seconds(course, Path(scratch), Path(scratch) / "template.db", timeout, sandbox)
+            budget = time_budget(solution_s)
+            lap("timing the solution")
 
         def autograde(student: str) -> tuple[str, str, int | None, float]:
             slot, began = slots.get(), time.monotonic()
@@ -529,8 +637,11 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
                 results[student].problems.append(f"refused: {'; '.join(refused[student][:3])}")
                 return student, slot, None, 0.0
             try:
+                (logs / f"{student}.jsonl").unlink(missing_ok=True)
                 args = ["autograde", course.assignment, f"--student={glob.escape(student)}", "--force",
-                        f"--Execute.timeout={timeout}", f"--IsolatedExecute.sandbox={sandbox}"]
+                        f"--Execute.timeout={timeout}", f"--IsolatedExecute.sandbox={sandbox}",
+                        f"--IsolatedExecute.submission_budget={budget}",
+                        f"--IsolatedExecute.report_file={logs / f'{student}.jsonl'}"]
                 code = run_limited(course.nbgrader(*args, db_url=slot), cwd=course.root, env=tool_env(parallel),
                                    limit=limit, log=logs / f"{student}.log")
             except BaseException:
@@ -546,6 +657,7 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
                     student, slot, code, seconds = future.result()
                     try:
                         finish(course, results[student], slot, code, seconds, logs / f"{student}.log", timeout, limit)
+                        results[student].problems += budget_problems(report_lines(logs / f"{student}.jsonl"))
                     finally:
                         slots.put(slot)
                     bar.set_postfix_str(f"{student}: {results[student].score:g}/{results[student].max_score:g}")
@@ -561,12 +673,13 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
     # feedback and export only read the gradebook: run them side by side
     grades_csv = course.root / "grades.csv"
     feedback = ["generate_feedback", course.assignment, "--force"]
+    autograded = [name for name in names if course.autograded(name).is_dir()]
     with ThreadPoolExecutor(max_workers=2) as pool:
         done = [pool.submit(run_nbgrader, course, "export", f"--to={grades_csv}", what="nbgrader export")]
-        if students:
+        if students:  # nbgrader fails on a named student with nothing autograded (refused)
             done += [pool.submit(run_nbgrader, course, *feedback, f"--student={glob.escape(name)}",
-                                 what=f"generate_feedback for {name}") for name in names]
-        else:
+                                 what=f"generate_feedback for {name}") for name in autograded]
+        elif autograded:
             done.append(pool.submit(run_nbgrader, course, *feedback, what=f"generate_feedback {course.assignment}"))
         for future in done:
             future.result()
@@ -575,7 +688,8 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
         if not list((course.root / "feedback" / name / course.assignment).glob("*.html")):
             result.problems.append("no feedback")
     run = ClassRun(course, parallel, time.monotonic() - start, results, grades_csv,
-                   course.root / "grading" / course.assignment / "summary.txt", phases)
+                   course.root / "grading" / course.assignment / "summary.txt", phases, budget=budget,
+                   solution_s=solution_s)
     run.summary = summary(run)
     run.report.write_text(run.summary + "\n", encoding="utf-8")
     return run
@@ -610,6 +724,12 @@ def finish(course: Course, result: Result, slot: str, code: int | None, seconds:
         submission = gb.find_submission(course.assignment, result.student)
         result.score, result.max_score = float(submission.score), float(submission.max_score)
         result.cells = {g.name: (float(g.score), float(g.max_score)) for nb in submission.notebooks for g in nb.grades}
+
+
+def budget_problems(lines: list[dict]) -> list[str]:
+    """One line per notebook the grader stopped early (time budget used up, kernel dead)."""
+    return [f"{line.get('notebook', '?')}: {line['stopped'].split(', so ')[0]} after {line.get('student_s', 0):.0f} s"
+            for line in lines if isinstance(line.get("stopped"), str) and line["stopped"]]
 
 
 def _progress(total: int, desc: str, enabled: bool):
@@ -657,7 +777,10 @@ def summary(run: ClassRun, *, student_rows: int = 40) -> str:
              f"{run.workers} worker(s): " + " overall, ".join(f"{rate:.1f}" for rate in rates)
              + " per minute" + (" while autograding" if len(rates) == 2 else ""),
              "  " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in run.phases.items())
-             + f"; gradebook {redact(course.db_url)}", ""]
+             + f"; gradebook {redact(course.db_url)}",
+             f"  time budget per notebook: {run.budget:.0f} s of the student's code"
+             + (f" (max of {BUDGET_FLOOR_S:.0f} s and {BUDGET_MULTIPLE} × the solution's {run.solution_s:.1f} s)"
+                if run.solution_s is not None else ""), ""]
     shown = results if len(results) <= student_rows else [r for r in results if r.problems or r.status != "graded"]
     if shown:
         width = max(12, *(len(r.student) for r in shown))
@@ -720,6 +843,9 @@ def parser() -> argparse.ArgumentParser:
                    help="kill one student's autograde after this many s (default: every code cell at --timeout)")
     p.add_argument("--db", default=None, help="gradebook URL (default: nbgrader_config.py's, or <root>/gradebook.db)")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--budget", type=float, default=None,
+                   help=f"seconds the student's code may run in all per notebook (default: the larger of "
+                        f"{BUDGET_FLOOR_S:.0f} s and {BUDGET_MULTIPLE} × the solution's own time, measured first)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run student kernels without bubblewrap (macOS, Windows, or Linux without it): "
@@ -734,7 +860,7 @@ def main(argv: list[str] | None = None) -> int:
         course = Course.load(Path(args.root), args.assignment, args.db)
         run = grade_class(course, workers=args.workers, timeout=args.timeout,
                           submission_timeout=args.submission_timeout, students=args.student,
-                          progress=not args.no_progress, sandbox=not args.no_sandbox)
+                          progress=not args.no_progress, sandbox=not args.no_sandbox, budget=args.budget)
     except GradeError as error:
         print(f"[grade] error: {error}", file=sys.stderr)
         return 2
