@@ -1,9 +1,13 @@
-"""Benchmark of class grading (``tools/grade.py``): submissions per minute at 1 and 2
+"""Benchmark of grading. First what the isolated grader costs (``tools/bench_isolation.py``):
+one solved notebook autograded under nbgrader's own Execute, our IsolatedExecute unconfined
+and confined, side by side per notebook; the proxy's cost per call; a confined kernel's
+start. Then class grading (``tools/grade.py``): submissions per minute at 1 and 2
 workers, CPU seconds per submission (what throughput on idle cores is bounded by), and where
 one submission's time goes — nbgrader's own start-up, kernel start, the notebook's imports,
 the checks, the rest. Measured, not asserted: machines are shared (the load is printed).
 
     python3 tools/course.py bench grading [--assignment 01-variance] [--students 6] [--workers 1,2]
+                                          [--notebooks 01-variance,03-xavier] [--parts isolation,class]
 
 The class is N copies of the solution (every check runs to the end: the slowest honest
 submission). The breakdown comes from one more autograde of one student with nbclient's
@@ -85,8 +89,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--assignment", default="01-variance")
     p.add_argument("--students", type=int, default=6)
     p.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
+    p.add_argument("--notebooks", default="01-variance,03-xavier,08-whole-models",
+                   help="notebooks for the isolation table (comma-separated)")
+    p.add_argument("--parts", default="isolation,class", help="isolation, class, or both (default)")
     args = p.parse_args(argv)
     counts = [int(n) for n in args.workers.split(",")]
+    parts = set(args.parts.split(","))
+    if "isolation" in parts:
+        from tools import bench_isolation
+
+        print("one solved notebook, autograded three ways (wall / machine-wide busy CPU, s; run on an idle machine)")
+        bench_isolation.notebook_rows(args.notebooks.split(","))
+        print()
+        print("\n".join(bench_isolation.proxy_rows()))
+        print()
+        print("\n".join(bench_isolation.sandbox_start_rows()), flush=True)
+    if "class" not in parts:
+        return 0
     with tempfile.TemporaryDirectory(prefix="initcourse-bench-grading-") as tmp:
         root = CourseRoot.create(Path(tmp), [args.assignment])
         solved = {a: "solution" for a in root.answer_ids(args.assignment)}
