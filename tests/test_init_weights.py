@@ -67,6 +67,7 @@ def test_an_exception_in_the_student_function_names_the_model_not_its_repr():
     ("torch:init_weights_torch/biases_untouched", "Biases must be 0"),
     ("torch:init_weights_torch/conv_fan_in", "Your variance matches mode='fan_in'"),
     ("torch:init_weights_torch/kaiming_for_linear", "Your variance matches He/Kaiming (2/fan_in)"),
+    ("torch:init_weights_torch/private_fixed_generator", "gave the same weights (0.weight of the conv net): draw from torch's global generator"),
     ("keras:init_weights_keras/same_seed_every_layer", "received identical kernels — every layer needs its own seed"),
     ("keras:init_weights_keras/seed_ignored", "two calls with the same seed gave different weights"),
     ("keras:init_weights_keras/conv_he_normal_fan_in", "Your variance matches mode='fan_in'"),

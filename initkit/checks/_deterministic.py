@@ -619,6 +619,8 @@ def _gain_values(fn, ctx):
 def _gain_arguments(fn, ctx):
     slopes = c.real_slopes(ctx.rng(15))
     for slope in slopes:
+        if type(slope) is np.float64:
+            _gain_float64(fn, slope)
         _gain_compare(fn, ("leaky_relu", slope))
     for slope in c.EITHER:
         _gain_either(fn, slope)
@@ -628,6 +630,21 @@ def _gain_arguments(fn, ctx):
             _gain_compare(fn, (name, param), calculate_gain(name))  # param is ignored off leaky_relu
     return (f"{len(slopes)} leaky slopes incl. negative, zero and large; {len(c.EITHER)} NumPy scalars; "
             f"{len(c.IGNORED_PARAMS)} ignored params × {len(others)} names")
+
+
+def _gain_float64(fn, slope) -> None:
+    """np.float64 is a float subclass: refusing it with ValueError (a `type(param) in (int, float)`
+    test) is named as such; anything else is left to _gain_compare."""
+    try:
+        fn("leaky_relu", slope)
+    except ValueError:
+        raise CheckFailed(
+            f"calculate_gain('leaky_relu', np.float64({float(slope)!r})) raised ValueError; expected "
+            f"{math.sqrt(2.0 / (1.0 + float(slope) ** 2)):.4g}. np.float64 is a subclass of float "
+            "(isinstance(np.float64(0.3), float) is True), so it is a valid slope: test "
+            "isinstance(param, (int, float)), not type(param).") from None
+    except Exception:
+        pass
 
 
 def _gain_either(fn, slope) -> None:

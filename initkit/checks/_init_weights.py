@@ -19,7 +19,8 @@ parameters back.
   beyond ±2σ (``_random.assert_scale``).
 - distribution: per weight tensor, the family on standardised values (``_random.assert_family``);
   for Keras also that two layers of the same shape got different kernels and that the seed
-  decides the draw (same seed ⇒ same weights, another seed ⇒ others).
+  decides the draw (same seed ⇒ same weights, another seed ⇒ others); for torch that another
+  seed of the global generator gives other weights (a private generator is not the policy).
 
 α: each aspect splits ``ALPHA_PER_ASPECT`` evenly over its weight tensors (union bound).
 Power: the smallest weight has 4,800 values and each model has one of ≥ 65,536 (torch) or
@@ -376,9 +377,26 @@ def _distribution(track: str, initialized):
         weights = _weights(initialized(fn, ctx, 3))
         for i, p in enumerate(weights):
             assert_family(p.values, p.law, ctx.alpha / len(weights), f"distribution/{i}", p.where)
-        extra = _assert_keras_seeding(fn, ctx, weights, initialized) if track == "keras" else ""
+        if track == "keras":
+            extra = _assert_keras_seeding(fn, ctx, weights, initialized)
+        else:
+            extra = _assert_torch_global_rng(weights, initialized(fn, ctx, 4))
         return f"{len(weights)} weights, KS on standardised values{extra}"
     return distribution
+
+
+def _assert_torch_global_rng(weights: list[Param], other_seed: list[Param]) -> str:
+    """Another seed of torch's global generator gives other weights: a function that draws from
+    a private generator of its own (``torch.Generator().manual_seed(0)``) starts every model alike."""
+    first = weights[0]
+    other = [p for p in other_seed if p.role == "weight"][0]
+    if np.array_equal(first.values, other.values):
+        raise CheckFailed(
+            f"two calls after different torch.manual_seed(...) gave the same weights ({first.name} of "
+            f"{first.model}): draw from torch's global generator — call torch.nn.init's functions "
+            "without generator= — so that torch.manual_seed decides the draw."
+        )
+    return "; drawn from torch's global generator"
 
 
 def _assert_keras_seeding(fn, ctx: Context, weights: list[Param], initialized) -> str:

@@ -146,3 +146,21 @@ def xavier_uniform_for_linear(model):
         elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
             torch.nn.init.ones_(m.weight)
             torch.nn.init.zeros_(m.bias)
+
+
+@mistake(TARGET, ("distribution",),
+         "a private torch.Generator seeded with 0: torch.manual_seed no longer decides the draw, "
+         "every model starts alike", track="torch")
+def private_fixed_generator(model):
+    generator = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.xavier_normal_(m.weight, generator=generator)
+            torch.nn.init.zeros_(m.bias)
+        elif isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=generator)
+            if m.bias is not None:
+                torch.nn.init.zeros_(m.bias)
+        elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            torch.nn.init.ones_(m.weight)
+            torch.nn.init.zeros_(m.bias)
