@@ -43,8 +43,9 @@ HINTS = {
     "xavier_normal/xn_variance_as_std":
         "rng.normal(loc, scale) takes the std as scale, not the variance — pass √var",
     "kaiming_uniform/ku_gain_two":
-        "ReLU halves E(x²), so the *variance* needs a factor 2 and the std √2: the gain is √2, "
-        "2 is its square",
+        "the gain multiplies the std, not the variance — did you square it? ReLU halves E(x²), so "
+        "the *variance* needs a factor 2 and the std √2: the gain is √2, 2 is its square (a squared "
+        "gain is too small where the gain is below 1, as for a leaky slope a > 1)",
     "kaiming_uniform/ku_mode_ignored":
         "mode='fan_out' must use fan_out (it preserves the gradients' variance in the backward pass)",
     "kaiming_uniform/ku_fans_swapped":
