@@ -56,6 +56,9 @@ class IsolatedExecute(Execute):
     secret_file = Unicode("", help="File holding the course secret from which hidden-test seeds are "
                                     "derived per student (keep it outside the repository); empty: "
                                     "$INITCOURSE_SECRET_FILE, or the seeds as written.").tag(config=True)
+    seeds_file = Unicode("", help="JSON file of this student's hidden seeds ({\"<grade_id>/<k>\": seed}), "
+                                  "derived by the head process (tools/grade.py): given it, the secret is "
+                                  "never read.").tag(config=True)
     connect_timeout = Float(CONNECT_TIMEOUT_S, help="Seconds the grader waits for the kernel to open "
                                                     "a test cell's serve loop.").tag(config=True)
     submission_budget = Float(0.0, help="Seconds the student's code may run in all, per notebook "
@@ -72,7 +75,10 @@ class IsolatedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         folder = Path(resources["metadata"]["path"])
         self._tests = instructor_tests(resources)
-        self._secret = hidden_seeds.read_secret(self.secret_file or None)
+        if self.seeds_file:
+            self._secret, self._seeds = None, json.loads(Path(self.seeds_file).read_text())
+        else:
+            self._secret, self._seeds = hidden_seeds.read_secret(self.secret_file or None), None
         self._student = str(resources["nbgrader"].get("student", ""))
         self._restarts = 0
         self._gone = ""  # why the grader stopped running this notebook, once it has
@@ -152,7 +158,8 @@ class IsolatedExecute(Execute):
             cell.outputs = [error_output(self._gone_as, self._gone)] if graded_test else []
             return cell, resources
         if graded_test:
-            source = hidden_seeds.with_hidden_seeds(self._tests[grade_id], self._secret, self._student, grade_id)
+            source = hidden_seeds.with_hidden_seeds(self._tests[grade_id], self._secret, self._student, grade_id,
+                                                    self._seeds)
             cell.outputs = self.grade_here(source, index)
             cell.execution_count = None
         else:

@@ -39,18 +39,38 @@ def derived_seed(secret: bytes, student: str, grade_id: str, k: int) -> int:
     return int.from_bytes(digest[:8], "big") % 2**31
 
 
-def with_hidden_seeds(source: str, secret: bytes | None, student: str, grade_id: str) -> str:
-    """``source`` with every ``check_*(…, seed=<k ≥ 1>)`` seed derived from the secret."""
-    if secret is None:
-        return source
-    tree = ast.parse(source)
-    changed = False
+def _hidden_seed_constants(tree: ast.AST):
+    """The ``seed=<k ≥ 1>`` keywords of every ``check_*(…)`` call in ``tree``."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_"):
             for keyword in node.keywords:
                 value = keyword.value
                 if keyword.arg == "seed" and isinstance(value, ast.Constant) and type(value.value) is int \
                         and value.value >= 1:
-                    keyword.value = ast.Constant(derived_seed(secret, student, grade_id, value.value))
-                    changed = True
+                    yield keyword
+
+
+def seed_table(secret: bytes | None, student: str, tests: dict[str, str]) -> dict[str, int]:
+    """Every hidden seed of one student's test cells (grade_id → source), as
+    ``{"<grade_id>/<k>": seed}``: what the head hands a grading job instead of the secret."""
+    if secret is None:
+        return {}
+    return {f"{grade_id}/{kw.value.value}": derived_seed(secret, student, grade_id, kw.value.value)
+            for grade_id, source in tests.items() for kw in _hidden_seed_constants(ast.parse(source))}
+
+
+def with_hidden_seeds(source: str, secret: bytes | None, student: str, grade_id: str,
+                      table: dict[str, int] | None = None) -> str:
+    """``source`` with every ``check_*(…, seed=<k ≥ 1>)`` seed derived from the secret — or,
+    given a ``seed_table``, looked up in it (a seed missing from the table stays as written)."""
+    if secret is None and not table:
+        return source
+    tree = ast.parse(source)
+    changed = False
+    for keyword in _hidden_seed_constants(tree):
+        k = keyword.value.value
+        seed = table.get(f"{grade_id}/{k}") if table else derived_seed(secret, student, grade_id, k)
+        if seed is not None:
+            keyword.value = ast.Constant(int(seed))
+            changed = True
     return ast.unparse(tree) if changed else source

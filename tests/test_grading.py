@@ -165,31 +165,42 @@ def test_the_summary_counts_the_distribution_and_ranks_failed_cells(tmp_path):
 
 # --------------------------------------------------------------------------- the time budget
 
+class FakeJobs:
+    """What solution_seconds needs of a JobMaker, with job.run replaced by ``fake_run``."""
+
+    def __init__(self, scratch: Path, sandbox: bool = True):
+        self.scratch, self.sandbox, self.asked = scratch, sandbox, []
+
+    def for_student(self, student, folder=None, budget=None):
+        self.asked.append((student, folder, budget))
+        return student
+
+
+def fake_outcome(report: list[dict], code: int = 0):
+    from initgrader.job import Outcome
+
+    return Outcome("solution-timing", code, 1.0, b"", {}, b"", report)
+
+
 def test_the_solutions_time_is_measured_once_per_version_of_the_notebooks(tmp_path, monkeypatch):
     from tools import grade
 
     course = course_copy(tmp_path)
     runs = []
 
-    def fake_autograde(course_, *args, what, db_url=None):
-        report = next(a.split("=", 1)[1] for a in args if a.startswith("--IsolatedExecute.report_file="))
-        runs.append(args)
-        Path(report).write_text(json.dumps({"notebook": VARIANCE, "student_s": 2.5 * len(runs), "stopped": ""}) + "\n")
-        return ""
+    def fake_run(job_, scratch=None):
+        runs.append(job_)
+        return fake_outcome([{"notebook": VARIANCE, "student_s": 2.5 * len(runs), "stopped": ""}])
 
-    monkeypatch.setattr(grade, "run_nbgrader", fake_autograde)
-
-    def measure() -> float:
-        scratch = Path(tempfile.mkdtemp(dir=tmp_path))
-        (scratch / "template.db").write_bytes(b"")
-        return grade.solution_seconds(course, scratch, scratch / "template.db", 30, sandbox=True)
-
-    assert measure() == 2.5 and len(runs) == 1
-    assert f"--student={grade.TIMING_STUDENT}" in runs[0] and "--IsolatedExecute.sandbox=True" in runs[0]
-    assert measure() == 2.5 and len(runs) == 1  # cached: the notebooks and the grader's code are unchanged
+    monkeypatch.setattr(grade.job, "run", fake_run)
+    jobs = FakeJobs(tmp_path)
+    assert grade.solution_seconds(course, jobs) == 2.5 and runs == [grade.TIMING_STUDENT]
+    assert jobs.asked == [(grade.TIMING_STUDENT, course.root / "solutions" / VARIANCE, 0.0)]  # no budget of its own
+    assert grade.solution_seconds(course, jobs) == 2.5 and len(runs) == 1  # cached: nothing changed
     notebook = course.root / "solutions" / VARIANCE / f"{VARIANCE}.ipynb"
     notebook.write_text(notebook.read_text().replace("variance", "Variance", 1))
-    assert measure() == 5.0 and len(runs) == 2  # the solution changed: measured again
+    assert grade.solution_seconds(course, jobs) == 5.0 and len(runs) == 2  # the solution changed: measured again
+    assert grade.solution_seconds(course, FakeJobs(tmp_path, sandbox=False)) == 7.5  # another way of grading
     assert grade.time_budget(5.0) == 300.0 and grade.time_budget(20.0) == 400.0  # max(300, 20 × solution)
 
 
@@ -197,16 +208,10 @@ def test_a_solution_that_does_not_finish_under_the_grader_stops_the_run(tmp_path
     from tools import grade
 
     course = course_copy(tmp_path)
-
-    def stopped(course_, *args, what, db_url=None):
-        report = next(a.split("=", 1)[1] for a in args if a.startswith("--IsolatedExecute.report_file="))
-        Path(report).write_text(json.dumps({"notebook": VARIANCE, "student_s": 9.0, "stopped": "the kernel died"}))
-        return ""
-
-    monkeypatch.setattr(grade, "run_nbgrader", stopped)
-    (tmp_path / "template.db").write_bytes(b"")
+    monkeypatch.setattr(grade.job, "run", lambda job_, scratch=None: fake_outcome(
+        [{"notebook": VARIANCE, "student_s": 9.0, "stopped": "the kernel died"}]))
     with pytest.raises(GradeError, match="did not run to the end under the grader.*the kernel died"):
-        grade.solution_seconds(course, tmp_path, tmp_path / "template.db", 30, sandbox=False)
+        grade.solution_seconds(course, FakeJobs(tmp_path))
 
 
 # --------------------------------------------------------------------------- the demo class, for real
@@ -344,3 +349,30 @@ def test_a_submission_is_refused_for_links_pipes_and_sizes_before_it_is_read(tmp
     assert f"cells.ipynb has more than {MAX_CELLS:,} cells" in found
     assert f"{MAX_FILES + 4} files, over the limit of {MAX_FILES}" in found  # links and pipes not counted
     assert not any("01-variance.ipynb" in line for line in found)
+
+
+def test_jobs_carry_hidden_seeds_derived_by_the_head_and_never_the_secret(tmp_path):
+    from initgrader import hidden_seeds
+    from tools.grade import JobMaker
+
+    root = CourseRoot.create(tmp_path, [VARIANCE])
+    secret = b"a course secret of at least 16 bytes"
+    (tmp_path / "secret").write_bytes(secret)
+    with open(root.path / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.IsolatedExecute.secret_file = {str(tmp_path / 'secret')!r}\n")
+    root.submit("alice", VARIANCE, {})
+    root.submit("bob", VARIANCE, {})
+    course = Course.load(root.path, VARIANCE)
+    root.nbgrader("generate_assignment", VARIANCE, "--force", f"--CourseDirectory.release_directory={tmp_path / 'r'}")
+    jobs = JobMaker(course, tmp_path, timeout=30, sandbox=True, limit=600)
+    alice, bob = jobs.for_student("alice"), jobs.for_student("bob")
+    assert set(alice.seeds) >= {"01-var_of_product-values/1", "01-var_of_product-values/2"}
+    assert alice.seeds["01-var_of_product-values/1"] == hidden_seeds.derived_seed(secret, "alice", "01-var_of_product-values", 1)
+    assert alice.seeds != bob.seeds and set(alice.seeds) == set(bob.seeds)
+    for part in (alice.config, alice.gradebook, *alice.release.values(), *alice.submission.values()):
+        assert secret not in part
+    source = jobs.tests["01-var_of_product-values"]
+    graded = hidden_seeds.with_hidden_seeds(source, None, "alice", "01-var_of_product-values", alice.seeds)
+    assert f"seed={alice.seeds['01-var_of_product-values/1']}" in graded
+    assert "check_var_of_product(var_of_product, aspect='values')\n" in graded  # the visible check stays
+    assert hidden_seeds.with_hidden_seeds(source, None, "alice", "01-var_of_product-values", {}) == source

@@ -104,23 +104,27 @@ def test_two_workers_grade_a_class_and_the_head_alone_commits_to_postgresql(post
         answers = catalogue_answers(spec)
         root.submit_entries(name, VARIANCE, answers)
         expected[name] = root.expected_scores(VARIANCE, answers)
+    from initgrader import job
+
     worker_commands = []
-    real_run_limited = grade.run_limited
+    real_run_limited = job.run_limited
 
     def recording(cmd, **kwargs):
         worker_commands.append(list(cmd))
         return real_run_limited(cmd, **kwargs)
 
-    monkeypatch.setattr(grade, "run_limited", recording)
+    monkeypatch.setattr(job, "run_limited", recording)
     course = grade.Course.load(root.path, VARIANCE, postgres_url)
     run = grade.grade_class(course, workers=2, progress=False)
     assert "4 submission(s) graded" in run.summary and "with 2 worker(s)" in run.summary
     assert f"gradebook {postgres_url}" in run.summary
 
-    # every autograde wrote to a scratch SQLite gradebook, never to the server
-    assert len(worker_commands) == len(STUDENTS)
+    # every autograde (the solution's timing run and each student's) wrote to a scratch SQLite
+    # gradebook of its own, never to the server
+    assert len(worker_commands) == len(STUDENTS) + 1
     urls = {arg.split("=", 1)[1] for cmd in worker_commands for arg in cmd if arg.startswith("--CourseDirectory.db_url=")}
-    assert len(urls) == 2 and all(url.startswith("sqlite:///") and "initcourse-grade-" in url for url in urls), urls
+    assert len(urls) == len(STUDENTS) + 1 and all(url.startswith("sqlite:///") and "initgrader-job-" in url
+                                                  for url in urls), urls
     assert not any(postgres_url in arg or "postgresql" in arg for cmd in worker_commands for arg in cmd)
 
     with Gradebook(postgres_url, "initcourse") as gb:

@@ -4,25 +4,28 @@
     python3 tools/course.py grade 03-xavier --workers 2 --timeout 60 --db postgresql://…
 
 Takes every ``submitted/<student>/<assignment>/`` of an nbgrader course root (the repo root
-by default, ``--root`` for another), runs ``nbgrader autograde`` once per student, in
-parallel on the available cores, with a progress bar; then ``nbgrader generate_feedback``
+by default, ``--root`` for another), runs ``nbgrader autograde`` once per student (in a job
+of its own, below), in parallel on the available cores, with a progress bar; then ``nbgrader generate_feedback``
 (``feedback/<student>/<assignment>/*.html``) and ``nbgrader export`` (``grades.csv``), and
 prints a summary: per-student scores and problems, mean, distribution, most-failed cells.
 The summary and one log per student go to ``grading/<assignment>/``.
 
-**One writer.** Only this (head) process writes the real gradebook — SQLite by default, or
-a database server (``--db postgresql://…``, or ``CourseDirectory.db_url`` in
-``nbgrader_config.py``) — and ``grades.csv``, the feedback and the summary. Each worker
-process autogrades its students into a scratch SQLite copy of the gradebook, taken once
-after the assignment is registered; as each student's autograde process has exited (its
-confined kernel dies with it), the head copies that student's submission (timestamp,
-per-cell scores and comments, flags) from the worker copy into the real gradebook through
-nbgrader's own ``Gradebook`` API. No worker is handed the real gradebook's URL (a server's
-password would be on its command line), no sandbox can see any gradebook, and SQLite never
-meets two writers (``database is locked``). A run that is interrupted leaves the real
-gradebook with every student finished so far; feedback, ``grades.csv`` and the summary are
-written once every autograde of the run is over, and the summary is read back from the
-gradebook.
+**One writer.** Each student is graded by a self-contained job (``initgrader.job``): the
+head hands it the submission, the release, the configuration, a scratch copy of the
+gradebook with the assignment registered and the student's hidden seeds (derived here from
+the course secret, which no job holds), all as bytes; the job autogrades in a private
+course root of its own and returns the scratch gradebook, the autograded notebooks and its
+log. Only this (head) process writes the real gradebook — SQLite by default, or a database
+server (``--db postgresql://…``, or ``CourseDirectory.db_url`` in ``nbgrader_config.py``) —
+the course root's ``autograded/``, ``grades.csv``, the feedback and the summary: as each
+job ends (its processes gone; its confined kernel died with it) the head copies that
+student's rows (timestamp, per-cell scores and comments, flags) into the real gradebook
+through nbgrader's own ``Gradebook`` API. No job is handed the real gradebook's URL (a
+server's password would be on its command line), no sandbox can see any gradebook, and
+SQLite never meets two writers (``database is locked``). A run that is interrupted leaves
+the real gradebook with every student finished so far; feedback, ``grades.csv`` and the
+summary are written once every job of the run is over, and the summary is read back from
+the gradebook.
 
 With several workers, each autograde's kernel gets its share of the cores for BLAS/OpenMP
 threads (``OMP_NUM_THREADS`` etc., unless set): one kernel alone already uses more than one
@@ -42,8 +45,8 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
-import queue
 import re
 import shutil
 import sqlite3
@@ -52,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import closing
@@ -59,6 +63,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # initgrader, when this script runs from a checkout without an install
+from initgrader import hidden_seeds, job  # noqa: E402
+from initgrader.job import kill_tree, run_limited  # noqa: E402,F401  (the tests use them from here)
 
 
 class GradeError(Exception):
@@ -78,6 +85,7 @@ class Course:
     source_directory: str = "solutions"
     release_directory: str = "course"
     execute_timeout: int = 120
+    secret_file: str = ""  # IsolatedExecute.secret_file: the hidden seeds' secret, read by the head only
 
     @classmethod
     def load(cls, root: Path, assignment: str, db_url: str | None = None) -> Course:
@@ -94,7 +102,8 @@ class Course:
                      course_id=folders.get("course_id", cls.course_id),
                      source_directory=folders.get("source_directory", cls.source_directory),
                      release_directory=folders.get("release_directory", cls.release_directory),
-                     execute_timeout=int(config.Execute.get("timeout", cls.execute_timeout)))
+                     execute_timeout=int(config.Execute.get("timeout", cls.execute_timeout)),
+                     secret_file=str(config.IsolatedExecute.get("secret_file", "")))
         known = course.assignments()
         if assignment not in known:
             raise GradeError(f"unknown assignment {assignment!r}: {course.source_directory}/ has "
@@ -170,39 +179,6 @@ def run_nbgrader(course: Course, *args: str, what: str, db_url: str | None = Non
 
 
 # --------------------------------------------------------------------------- one student
-
-def run_limited(cmd: list[str], *, cwd: Path, env: dict, limit: float, log: Path) -> int | None:
-    """Run ``cmd`` with its output in ``log``; past ``limit`` seconds kill it and every process
-    it started (kernels run in their own session, so a process-group kill would miss them).
-    Returns the exit status, or None when killed."""
-    with open(log, "wb") as out:
-        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            return process.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            kill_tree(process)
-            return None
-        except BaseException:
-            kill_tree(process)
-            raise
-
-
-def kill_tree(process: subprocess.Popen) -> None:
-    """Kill ``process`` and its descendants (psutil comes with ipykernel)."""
-    try:
-        import psutil
-
-        children = psutil.Process(process.pid).children(recursive=True)
-    except Exception:  # psutil missing, or the process already gone
-        children = []
-    for child in children:
-        try:
-            child.kill()
-        except Exception:
-            pass
-    process.kill()
-    process.wait()
-
 
 #: What a submission may hold before anything parses it (the kernel's staged copy has the
 #: same file caps, initgrader.sandbox.Limits): a released notebook is under 200 KB and 150 cells.
@@ -400,12 +376,18 @@ def failure_reason(log: Path) -> str:
 
 # --------------------------------------------------------------------------- gradebook rows
 
-def copy_submission(source_url: str, target_url: str, course: Course, student: str) -> None:
+def copy_submission(source_url: str | None, target_url: str, course: Course, student: str) -> None:
     """Copy one student's submission (student row, timestamp, every grade and comment, flags
     and late penalties) from a worker's gradebook into the real one, through nbgrader's API.
     Both gradebooks hold the assignment with the same cells (the worker's is a copy)."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    if source_url is None:  # refused before grading: an empty submission, zeroed later
+        with warnings.catch_warnings(), Gradebook(target_url, course.course_id) as dst:
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            dst.update_or_create_student(student)
+            dst.update_or_create_submission(course.assignment, student)
+        return
     with warnings.catch_warnings(), Gradebook(source_url, course.course_id) as src, \
             Gradebook(target_url, course.course_id) as dst:
         # nbgrader's add_submission trips SQLAlchemy's autoflush warning; the rows are written
@@ -462,23 +444,127 @@ def snapshot_sqlite(db_url: str, dest: Path, root: Path) -> str:
     return f"sqlite:///{dest}"
 
 
-def worker_gradebooks(course: Course, scratch: Path, count: int) -> list[str]:
-    """``count`` scratch SQLite gradebooks holding the registered assignment, one per worker:
-    copies of the real gradebook when it is SQLite; for a server, copies of a scratch
-    gradebook the assignment is registered in once more (workers never get the server's URL).
-    Call after the assignment is registered in the real gradebook."""
-    template = scratch / "template.db"
-    if course.sqlite:
-        snapshot_sqlite(course.db_url, template, course.root)
-    else:
-        run_nbgrader(course, "generate_assignment", course.assignment, "--force",
-                     f"--CourseDirectory.release_directory={scratch / 'release-template'}",
-                     db_url=f"sqlite:///{template}", what=f"registering {course.assignment} in a scratch gradebook")
-    urls = []
-    for k in range(count):
-        shutil.copyfile(template, scratch / f"worker-{k}.db")
-        urls.append(f"sqlite:///{scratch / f'worker-{k}.db'}")
-    return urls
+class JobMaker:
+    """Each student's grading job (``initgrader.job``), built in the head from the course
+    root: the release, ``nbgrader_config.py``, a scratch gradebook with the assignment
+    registered (a copy of the real one when it is SQLite; for a server, a registration of its
+    own — a job never gets the server's URL) and the student's hidden seeds, derived here from
+    the course secret, which no job holds. Call after the assignment is registered."""
+
+    def __init__(self, course: Course, scratch: Path, *, timeout: int, sandbox: bool, limit: float,
+                 threads: int = 0, budget: float = 0.0) -> None:
+        self.course, self.scratch = course, scratch
+        self.timeout, self.sandbox, self.limit, self.threads, self.budget = timeout, sandbox, limit, threads, budget
+        template = scratch / "template.db"
+        if course.sqlite:
+            snapshot_sqlite(course.db_url, template, course.root)
+        else:
+            run_nbgrader(course, "generate_assignment", course.assignment, "--force",
+                         f"--CourseDirectory.release_directory={scratch / 'release-template'}",
+                         db_url=f"sqlite:///{template}", what=f"registering {course.assignment} in a scratch gradebook")
+        self.gradebook = template.read_bytes()
+        self.tests = registered_tests(f"sqlite:///{template}", course)
+        self.release = job.read_tree(course.root / course.release_directory / course.assignment)
+        self.config = (course.root / "nbgrader_config.py").read_bytes()
+        try:
+            self.secret = hidden_seeds.read_secret(course.secret_file or None)
+        except (OSError, ValueError) as error:
+            raise GradeError(f"the course secret cannot be used: {error}") from None
+
+    def for_student(self, student: str, folder: Path | None = None, budget: float | None = None) -> job.Job:
+        return job.Job(self.course.assignment, student, job.read_tree(folder or self.course.submitted(student)),
+                       self.release, self.config, self.gradebook,
+                       seeds=hidden_seeds.seed_table(self.secret, student, self.tests), timeout=self.timeout,
+                       budget=self.budget if budget is None else budget, sandbox=self.sandbox, threads=self.threads,
+                       limit=self.limit, release_directory=self.course.release_directory)
+
+
+def registered_tests(db_url: str, course: Course) -> dict[str, str]:
+    """grade_id → source of every graded test cell of the assignment (hidden tests included)."""
+    from nbgrader.api import Gradebook
+
+    tests = {}
+    with Gradebook(db_url, course.course_id) as gb:
+        for notebook in gb.find_assignment(course.assignment).notebooks:
+            graded = {c.name for c in notebook.grade_cells if c.cell_type == "code"}
+            answers = {c.name for c in notebook.solution_cells}
+            tests.update({c.name: c.source for c in notebook.source_cells
+                          if c.name in graded and c.name not in answers and c.cell_type == "code"})
+    return tests
+
+
+# --------------------------------------------------------------------------- where jobs run
+
+class LocalRunner:
+    """Jobs in worker threads of this process; each job is an nbgrader process of its own."""
+
+    def __init__(self, workers: int, scratch: Path) -> None:
+        self.workers, self.scratch = workers, scratch
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+
+    def submit(self, student: str, job_: job.Job):
+        return self.pool.submit(job.run, job_, self.scratch)
+
+    def completed(self, futures):
+        return as_completed(futures)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskRunner:
+    """Jobs on a Dask cluster (``distributed``): ``local:N`` starts N worker processes with one
+    thread each on this machine; anything else is the address of a running scheduler
+    (``dask scheduler``; use ``tls://`` with ``distributed.Security`` between machines — Dask's
+    tcp transport is unauthenticated and pickles). A job travels as bytes and its outcome
+    comes back the same way: no shared file system. Every worker must have the head's
+    ``initgrader.job.fingerprint()`` (same initkit, initgrader and pinned packages)."""
+
+    def __init__(self, address: str, scratch: Path) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise GradeError("--dask needs the `distributed` package (pinned in pyproject.toml's course extra)") from None
+        self.cluster = None
+        if address.startswith("local:"):
+            count = address.split(":", 1)[1]
+            if not count.isdigit() or int(count) < 1:
+                raise GradeError(f"--dask local:N needs a number of workers N ≥ 1; received {address!r}")
+            self.cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                                        dashboard_address=None, local_directory=str(scratch / "dask"))
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(address, timeout=30)
+            except OSError as error:
+                raise GradeError(f"no Dask scheduler answers at {address!r}: {error}") from None
+        self.check_workers()
+
+    def check_workers(self) -> None:
+        mine = job.fingerprint()
+        theirs = self.client.run(job.worker_fingerprint)
+        if not theirs:
+            self.close()
+            raise GradeError("the Dask scheduler has no workers")
+        wrong = sorted(worker for worker, fingerprint in theirs.items() if fingerprint != mine)
+        if wrong:
+            self.close()
+            raise GradeError(f"Dask worker(s) {', '.join(wrong)} run other code or package versions than this "
+                             f"head (fingerprint {mine}): install the same commit and pins there")
+        self.workers = len(theirs)
+
+    def submit(self, student: str, job_: job.Job):
+        return self.client.submit(job.run_on_worker, job_, key=f"grade-{student}-{uuid.uuid4().hex}", pure=False)
+
+    def completed(self, futures):
+        from distributed import as_completed as dask_completed
+
+        return dask_completed(list(futures))
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 # --------------------------------------------------------------------------- the time budget
@@ -490,19 +576,19 @@ BUDGET_FLOOR_S = 300.0
 TIMING_STUDENT = "solution-timing"
 
 
-def solution_seconds(course: Course, scratch: Path, template_db: Path, timeout: int, sandbox: bool) -> float:
+def solution_seconds(course: Course, jobs: JobMaker) -> float:
     """The solution's own running time per notebook (the largest, as IsolatedExecute counts a
-    student's time: cells in the kernel plus calls from graded cells), measured by autograding
-    ``solutions/<assignment>/`` once as a pseudo-student in scratch folders. Cached in
-    ``grading/<assignment>/solution-time.json``, keyed by the notebooks and the grader's code."""
+    student's time: cells in the kernel plus calls from graded cells), measured by grading
+    ``solutions/<assignment>/`` once as a pseudo-student, the way every student is graded.
+    Cached in ``grading/<assignment>/solution-time.json``, keyed by the notebooks and the
+    grader's code."""
     import hashlib
-    import json
 
     source = course.root / course.source_directory / course.assignment
     digest = hashlib.sha256()
     for path in sorted([*source.glob("*.ipynb"), *(REPO / "initkit").rglob("*.py"), *(REPO / "initgrader").rglob("*.py")]):
         digest.update(path.name.encode() + path.read_bytes())
-    key = f"{digest.hexdigest()}-sandbox={sandbox}"
+    key = f"{digest.hexdigest()}-sandbox={jobs.sandbox}"
     cache = course.root / "grading" / course.assignment / "solution-time.json"
     try:
         cached = json.loads(cache.read_text())
@@ -510,21 +596,11 @@ def solution_seconds(course: Course, scratch: Path, template_db: Path, timeout: 
             return float(cached["seconds"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    timing = scratch / "timing"
-    shutil.copytree(source, timing / "submitted" / TIMING_STUDENT / course.assignment,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    shutil.copyfile(template_db, timing / "gradebook.db")
-    report = timing / "report.jsonl"
-    run_nbgrader(course, "autograde", course.assignment, f"--student={TIMING_STUDENT}", "--force",
-                 f"--CourseDirectory.submitted_directory={timing / 'submitted'}",
-                 f"--CourseDirectory.autograded_directory={timing / 'autograded'}",
-                 f"--Execute.timeout={timeout}", f"--IsolatedExecute.sandbox={sandbox}",
-                 f"--IsolatedExecute.report_file={report}",
-                 db_url=f"sqlite:///{timing / 'gradebook.db'}", what=f"timing the solution of {course.assignment}")
-    lines = [json.loads(line) for line in report.read_text().splitlines() if line.strip()] if report.exists() else []
-    if not lines or any(line.get("stopped") for line in lines):
-        raise GradeError(f"the solution of {course.assignment} did not run to the end under the grader: "
-                         f"{[line.get('stopped') for line in lines] or 'no timing report'}")
+    outcome = job.run(jobs.for_student(TIMING_STUDENT, folder=source, budget=0.0), jobs.scratch)
+    lines = outcome.report
+    if outcome.code != 0 or not lines or any(line.get("stopped") for line in lines):
+        why = [line.get("stopped") for line in lines] or f"no timing report (nbgrader exit {outcome.code})"
+        raise GradeError(f"the solution of {course.assignment} did not run to the end under the grader: {why}")
     seconds = max(float(line["student_s"]) for line in lines)
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"key": key, "seconds": seconds}) + "\n")
@@ -534,16 +610,6 @@ def solution_seconds(course: Course, scratch: Path, template_db: Path, timeout: 
 def time_budget(solution_s: float, multiple: float = BUDGET_MULTIPLE, floor: float = BUDGET_FLOOR_S) -> float:
     """Seconds a submission's code may run per notebook: ``max(floor, multiple × solution)``."""
     return max(floor, multiple * solution_s)
-
-
-def report_lines(path: Path) -> list[dict]:
-    """IsolatedExecute's report (one JSON line per notebook graded), or [] when there is none."""
-    import json
-
-    try:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    except (OSError, ValueError):
-        return []
 
 
 # --------------------------------------------------------------------------- the class
@@ -580,13 +646,15 @@ class ClassRun:
 
 def grade_class(course: Course, *, workers: int | None = None, timeout: int | None = None,
                 submission_timeout: float | None = None, students: list[str] | None = None,
-                progress: bool = True, sandbox: bool = True, budget: float | None = None) -> ClassRun:
+                progress: bool = True, sandbox: bool = True, budget: float | None = None,
+                dask: str | None = None) -> ClassRun:
     """Autograde every submission in parallel, zero what could not be scored, generate the
     feedback, export grades.csv and build the summary. Student kernels run confined
     (``initgrader.sandbox``) unless ``sandbox`` is False; a submission holding a link or a
     special file is refused before nbgrader copies it (nbgrader's copy follows links).
     Each notebook's code may run ``budget`` seconds in all (default: ``time_budget`` of the
-    solution's own time, measured first)."""
+    solution's own time, measured first). With ``dask`` (``local:N`` or a scheduler's
+    address) the jobs run on a Dask cluster instead of local worker threads."""
     if sandbox:
         from initgrader.sandbox import SandboxError, bubblewrap
 
@@ -622,52 +690,43 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
                      f"--CourseDirectory.release_directory={Path(scratch) / 'release'}",
                      what=f"registering {course.assignment} in the gradebook ({redact(course.db_url)})")
         lap("register")
-        slots: queue.Queue[str] = queue.Queue()
-        for url in worker_gradebooks(course, Path(scratch), parallel):
-            slots.put(url)
+        jobs = JobMaker(course, Path(scratch), timeout=timeout, sandbox=sandbox, limit=limit,
+                        threads=max(1, (os.cpu_count() or 1) // parallel) if parallel > 1 else 0)
         solution_s = None
         if budget is None:
-            solution_s = solution_seconds(course, Path(scratch), Path(scratch) / "template.db", timeout, sandbox)
+            solution_s = solution_seconds(course, jobs)
             budget = time_budget(solution_s)
             lap("timing the solution")
+        jobs.budget = budget
 
-        def autograde(student: str) -> tuple[str, str, int | None, float]:
-            slot, began = slots.get(), time.monotonic()
-            if student in refused:  # never handed to nbgrader: its copy would follow the link
-                results[student].problems.append(f"refused: {'; '.join(refused[student][:3])}")
-                return student, slot, None, 0.0
-            try:
-                (logs / f"{student}.jsonl").unlink(missing_ok=True)
-                args = ["autograde", course.assignment, f"--student={glob.escape(student)}", "--force",
-                        f"--Execute.timeout={timeout}", f"--IsolatedExecute.sandbox={sandbox}",
-                        f"--IsolatedExecute.submission_budget={budget}",
-                        f"--IsolatedExecute.report_file={logs / f'{student}.jsonl'}"]
-                code = run_limited(course.nbgrader(*args, db_url=slot), cwd=course.root, env=tool_env(parallel),
-                                   limit=limit, log=logs / f"{student}.log")
-            except BaseException:
-                slots.put(slot)
-                raise
-            return student, slot, code, time.monotonic() - began
-
+        runner = LocalRunner(parallel, Path(scratch)) if dask is None else DaskRunner(dask, Path(scratch))
+        if dask is not None:  # threads per kernel: a local cluster's share of the cores; else as they are
+            parallel = runner.workers
+            jobs.threads = max(1, (os.cpu_count() or 1) // parallel) if dask.startswith("local:") else 0
         bar = _progress(len(names), f"autograde {course.assignment} ×{parallel}", progress)
-        with ThreadPoolExecutor(max_workers=parallel) as pool:
-            futures = [pool.submit(autograde, name) for name in names]
-            try:
-                for future in as_completed(futures):
-                    student, slot, code, seconds = future.result()
-                    try:
-                        finish(course, results[student], slot, code, seconds, logs / f"{student}.log", timeout, limit)
-                        results[student].problems += budget_problems(report_lines(logs / f"{student}.jsonl"))
-                    finally:
-                        slots.put(slot)
-                    bar.set_postfix_str(f"{student}: {results[student].score:g}/{results[student].max_score:g}")
+        try:
+            futures = {}
+            for student in names:
+                if student in refused:  # never handed to nbgrader: its copy would follow the link
+                    results[student].problems.append(f"refused: {'; '.join(refused[student][:3])}")
+                    finish(course, results[student], None, Path(scratch), logs, timeout, limit)
                     bar.update(1)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            finally:
-                bar.close()
+                else:
+                    futures[runner.submit(student, jobs.for_student(student))] = student
+            for future in runner.completed(futures):
+                student = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as error:  # the job itself failed: Dask's KilledWorker, or a bug
+                    results[student].problems.append(
+                        f"not graded: its job failed ({type(error).__name__}: {first_line(error, 80)})")
+                    outcome = None
+                finish(course, results[student], outcome, Path(scratch), logs, timeout, limit)
+                bar.set_postfix_str(f"{student}: {results[student].score:g}/{results[student].max_score:g}")
+                bar.update(1)
+        finally:
+            bar.close()
+            runner.close()
         lap("autograde")
 
     # feedback and export only read the gradebook: run them side by side
@@ -695,14 +754,35 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
     return run
 
 
-def finish(course: Course, result: Result, slot: str, code: int | None, seconds: float, log: Path,
+def finish(course: Course, result: Result, outcome: job.Outcome | None, scratch: Path, logs: Path,
            timeout: int, limit: float) -> None:
-    """In the head process, once one autograde process has exited: copy its rows from the
-    worker's scratch gradebook into the real one, zero what is unscored, read
-    the scores back and record what went wrong."""
-    result.seconds = seconds
-    if code is None and any(p.startswith("refused: ") for p in result.problems):
-        result.status = "refused"
+    """In the head process, with one student's job done (its processes gone): write its
+    autograded notebooks and log into the course root, copy its rows from the job's scratch
+    gradebook into the real one, zero what is unscored, read the scores back and record what
+    went wrong. A refused submission (``outcome`` None) gets empty rows, zeroed."""
+    graded = course.autograded(result.student)
+    if graded.exists():  # a previous run's: replaced, never mixed
+        for path in graded.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(graded)
+    log, report = logs / f"{result.student}.log", logs / f"{result.student}.jsonl"
+    code = None
+    if outcome is not None:
+        code, result.seconds = outcome.code, outcome.seconds
+        log.write_bytes(outcome.log)
+        report.write_text("".join(json.dumps(line) + "\n" for line in outcome.report))
+        for relative, data in outcome.autograded.items():
+            (graded / relative).parent.mkdir(parents=True, exist_ok=True)
+            (graded / relative).write_bytes(data)
+            (graded / relative).chmod(0o444)  # as nbgrader leaves them
+        copy = scratch / f"outcome-{uuid.uuid4().hex}.db"
+        copy.write_bytes(outcome.gradebook)
+        copy_submission(f"sqlite:///{copy}", course.db_url, course, result.student)
+        copy.unlink()
+    else:
+        copy_submission(None, course.db_url, course, result.student)
+    if outcome is None:
+        result.status = "refused" if any(p.startswith("refused: ") for p in result.problems) else "failed"
     elif code is None:
         result.status = "killed"
         result.problems.append(f"killed after the {limit:.0f} s limit per submission")
@@ -710,7 +790,6 @@ def finish(course: Course, result: Result, slot: str, code: int | None, seconds:
         result.status = "failed"
         unreadable = any(" unreadable (" in problem for problem in result.problems)
         result.problems.append("nbgrader could not grade it" + ("" if unreadable else f": {failure_reason(log)}"))
-    copy_submission(slot, course.db_url, course, result.student)
     result.zeroed = zero_unscored(course.db_url, course, result.student)
     if code == 0:
         result.problems.extend(inspect_autograded(course, result.student, timeout))
@@ -718,6 +797,8 @@ def finish(course: Course, result: Result, slot: str, code: int | None, seconds:
         result.problems.append(f"zeroed (not scored by nbgrader): {', '.join(result.zeroed)}")
     elif result.zeroed:
         result.problems.append("all cells zeroed")
+    if outcome is not None:
+        result.problems += budget_problems(outcome.report)
     from nbgrader.api import Gradebook
 
     with Gradebook(course.db_url, course.course_id) as gb:
@@ -846,6 +927,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, default=None,
                    help=f"seconds the student's code may run in all per notebook (default: the larger of "
                         f"{BUDGET_FLOOR_S:.0f} s and {BUDGET_MULTIPLE} × the solution's own time, measured first)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run the jobs on a Dask cluster: local:N (N worker processes here) or a running "
+                        "scheduler's address (tls://… between machines); docs/instructors.md 'Large classes'")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run student kernels without bubblewrap (macOS, Windows, or Linux without it): "
@@ -860,7 +944,8 @@ def main(argv: list[str] | None = None) -> int:
         course = Course.load(Path(args.root), args.assignment, args.db)
         run = grade_class(course, workers=args.workers, timeout=args.timeout,
                           submission_timeout=args.submission_timeout, students=args.student,
-                          progress=not args.no_progress, sandbox=not args.no_sandbox, budget=args.budget)
+                          progress=not args.no_progress, sandbox=not args.no_sandbox, budget=args.budget,
+                          dask=args.dask)
     except GradeError as error:
         print(f"[grade] error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,166 @@
+"""Grading a class on a real Dask cluster (``tools/grade.py --dask ADDRESS``): a ``dask
+scheduler`` and two ``dask worker --no-nanny`` processes on localhost (no nanny: a nanny that
+restarts its worker would hide a kill). While the class is graded, the test kills a worker
+the moment it reports a student's job started; a "poison" student's job kills whichever
+worker runs it, every time (the test-only hook ``initgrader.job.POISON_VARIABLE``), with the
+scheduler's ``allowed-failures`` set to 1 and every dead worker restarted by the test.
+
+Asserted: the killed worker's student is re-run elsewhere; every student is committed to
+the gradebook exactly once, by the head, with the points the catalogue predicts; the poison
+ends as a failed submission (Dask's KilledWorker) without stopping the class."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import CourseRoot
+
+distributed = pytest.importorskip("distributed")
+
+pytestmark = pytest.mark.slow
+
+VARIANCE = "01-variance"
+STUDENTS = {
+    "solver": {"01-var_of_product": "solution"},
+    "no-mean-terms": {"01-var_of_product": "var_of_product/product_of_variances"},
+    "blank": {},
+    "sign-lost": {"01-var_of_product": "var_of_product/sign_lost"},
+    "poison": {"01-var_of_product": "solution"},
+}
+
+
+class Cluster:
+    """A scheduler and two worker processes; dead workers are started again while ``keep`` is set."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.file = folder / "scheduler.json"
+        env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+        self.scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--scheduler-file", str(self.file),
+             "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0", "--no-show"],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "scheduler.log", "wb"))
+        deadline = time.monotonic() + 60
+        while not self.file.exists():
+            assert time.monotonic() < deadline and self.scheduler.poll() is None, "the scheduler did not start"
+            time.sleep(0.2)
+        self.address = json.loads(self.file.read_text())["address"]
+        self.workers: list[subprocess.Popen] = []
+        self.started = 0
+        self.keep = True
+        for _ in range(2):
+            self.start_worker()
+        self.watcher = threading.Thread(target=self.restart_dead, daemon=True)
+        self.watcher.start()
+
+    def start_worker(self) -> None:
+        self.started += 1
+        env = {**os.environ, "INITGRADER_TEST_POISON": "poison"}
+        self.workers.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--no-nanny", "--nthreads", "1",
+             "--name", f"w{self.started}", "--local-directory", str(self.folder / f"w{self.started}"),
+             "--no-dashboard"],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(self.folder / f"w{self.started}.log", "wb")))
+
+    def restart_dead(self) -> None:
+        while self.keep:
+            alive = [w for w in self.workers if w.poll() is None]
+            for _ in range(2 - len(alive)):
+                self.start_worker()
+            time.sleep(0.3)
+
+    def close(self) -> None:
+        self.keep = False
+        self.watcher.join(timeout=5)
+        for process in [*self.workers, self.scheduler]:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in [*self.workers, self.scheduler]:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def kill_a_worker_running(cluster: Cluster, victims: set[str], killed: list) -> None:
+    """Once a worker reports a job of one of ``victims`` started, SIGKILL that worker."""
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30) as client:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and not killed:
+            for worker, keys in client.processing().items():
+                started = [k for k in keys if any(f"grade-{name}-" in str(k) for name in victims)]
+                if started:
+                    pid = client.run(os.getpid, workers=[worker])[worker]
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(str(started[0]))
+                    return
+            time.sleep(0.1)
+
+
+def test_a_class_on_a_real_dask_cluster_survives_a_killed_worker_and_a_poison_job(tmp_path, monkeypatch):
+    from initgrader import job
+    from tools import grade
+    from tools.classroom import catalogue_answers
+
+    root = CourseRoot.create(tmp_path / "class", [VARIANCE])
+    expected = {}
+    for name, spec in STUDENTS.items():
+        answers = catalogue_answers(spec)
+        root.submit_entries(name, VARIANCE, answers)
+        expected[name] = root.expected_scores(VARIANCE, answers)
+    commits: dict[str, int] = {}
+    real_copy = grade.copy_submission
+
+    def counting_copy(source_url, target_url, course, student):
+        commits[student] = commits.get(student, 0) + 1
+        return real_copy(source_url, target_url, course, student)
+
+    monkeypatch.setattr(grade, "copy_submission", counting_copy)
+    (tmp_path / "dask").mkdir()
+    cluster = Cluster(tmp_path / "dask")
+    killed: list[str] = []
+    try:
+        killer = threading.Thread(target=kill_a_worker_running,
+                                  args=(cluster, {"solver", "no-mean-terms", "sign-lost"}, killed), daemon=True)
+        killer.start()
+        run = grade.grade_class(grade.Course.load(root.path, VARIANCE), progress=False, budget=120.0,
+                                dask=cluster.address)
+        killer.join(timeout=10)
+    finally:
+        cluster.close()
+
+    assert killed, "no worker was killed while running a job"
+    assert cluster.started >= 4  # two at the start, one after the kill, at least one after the poison
+    assert commits == {name: 1 for name in STUDENTS}, commits  # each committed once, by the head
+    assert run.results["poison"].status == "failed"
+    assert any("KilledWorker" in p for p in run.results["poison"].problems), run.results["poison"].problems
+    for name in STUDENTS:
+        scores = root.cell_scores(name, VARIANCE)
+        if name == "poison":
+            assert set(scores.values()) == {0.0}
+        else:
+            assert scores == expected[name], name
+            assert run.results[name].status == "graded", (name, run.results[name].problems)
+    assert job.POISON_VARIABLE == "INITGRADER_TEST_POISON"
+
+
+def test_workers_with_other_code_are_refused(tmp_path, monkeypatch):
+    """The head compares its fingerprint with every worker's before grading."""
+    from tools import grade
+
+    root = CourseRoot.create(tmp_path / "class", [VARIANCE])
+    root.submit_entries("solver", VARIANCE, {})
+    monkeypatch.setattr(grade.job, "fingerprint", lambda: "head-only")  # the local workers compute their own
+    with pytest.raises(grade.GradeError, match="run other code or package versions than this head"):
+        grade.grade_class(grade.Course.load(root.path, VARIANCE), progress=False, budget=60.0, dask="local:1")
