@@ -12,6 +12,7 @@ import io
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -184,3 +185,80 @@ def test_the_check_budget_stays_well_below_nbgraders_cell_timeout():
     the timeout, read here as at most half of it (120 s → 60 s)."""
     timeout, budget = _cell_timeout(), _fresh_check_budget()
     assert 0 < budget <= timeout / 2, f"CHECK_BUDGET_S = {budget} s, Execute.timeout = {timeout} s"
+
+
+# --- the null p-values tools/calibrate.py tests for uniformity, pinned to their formulas -----
+
+def test_mean_p_value_is_the_two_sided_z_test():
+    # N(0, 2²), n = 400, x̄ = 0.1: z = 0.1·√400/2 = 1, p = 2Φ(−1).
+    assert _stats.mean_p_value(_laws.normal(2.0), 0.1, 400) == pytest.approx(0.31731050786291415, rel=1e-12)
+
+
+def test_second_moment_p_value_normal_is_two_sided_chi_square():
+    # n·m₂/σ² = 400·1.1 = 440 ~ χ²(400) under the null: p = 2·min(F(440), 1 − F(440)).
+    c = 440.0
+    expected = 2 * min(stats.chi2.cdf(c, 400), stats.chi2.sf(c, 400))
+    assert _stats.second_moment_p_value(_laws.normal(1.0), 1.1, 400) == pytest.approx(expected, rel=1e-12)
+    assert _stats.second_moment_p_value(_laws.normal(1.0), 0.9, 400) == pytest.approx(
+        2 * stats.chi2.cdf(360.0, 400), rel=1e-12)
+    assert _stats.second_moment_p_value(_laws.normal(1.0), 1.0, 400) == pytest.approx(1.0, abs=0.02)
+
+
+def test_second_moment_p_value_bounded_is_the_clt_z_test():
+    # U(−1, 1): σ² = 1/3, v = 4/45; m₂ = 0.35, n = 900: z = (0.35 − 1/3)/√(v/n).
+    z = (0.35 - 1 / 3) / math.sqrt(4 / 45 / 900)
+    assert _stats.second_moment_p_value(_laws.uniform(1.0), 0.35, 900) == pytest.approx(2 * stats.norm.sf(z), rel=1e-9)
+
+
+def test_edge_p_values_are_the_exact_laws_of_min_and_max():
+    # U(−1, 1), n = 100: P(min ≥ −0.99) = (1 − 0.005)¹⁰⁰, P(max ≤ 0.98) = (1 − 0.01)¹⁰⁰.
+    p_min, p_max = _stats.edge_p_values(_laws.uniform(1.0), -0.99, 0.98, 100)
+    assert (p_min, p_max) == pytest.approx((0.995**100, 0.99**100), rel=1e-9)
+    assert _stats.edge_p_values(_laws.uniform(1.0), -1.5, 1.5, 100) == pytest.approx((1.0, 1.0))
+
+
+def test_ks_p_value_is_kolmogorovs_exact_law():
+    assert _stats.ks_p_value(0.05, 1000) == pytest.approx(stats.kstwo.sf(0.05, 1000), rel=1e-12)
+    assert 0.01 < _stats.ks_p_value(0.05, 1000) < 0.02  # √n·D = 1.58: Kolmogorov's tail ≈ 0.013
+
+
+def test_true_ks_distance_and_its_bound():
+    """D* uses (x − μ)/σ; the bound adds sup f₀·|x̄ − μ|/σ + sup|z f₀|·|ln(s/σ)|."""
+    law = _laws.normal(2.0, mean=1.0)
+    x = np.array([-1.0, 0.5, 1.2, 2.0, 4.0])
+    z = np.sort((x - 1.0) / 2.0)
+    cdf = stats.norm.cdf(z)
+    d_true = max((np.arange(1, 6) / 5 - cdf).max(), (cdf - np.arange(5) / 5).max())
+    sup_f, sup_zf = law.lipschitz
+    bound = d_true + sup_f * abs(x.mean() - 1.0) / 2.0 + sup_zf * abs(math.log(x.std() / 2.0))
+    assert _stats.true_ks_distance(law, x) == pytest.approx((d_true, bound), rel=1e-12)
+
+
+def test_the_haar_sign_p_value_is_randomised_exactly_at_the_observed_count():
+    """k = 0 of n = 10: no count is further from 5, the tie {0, 10} has probability 2/2¹⁰, so
+    p = U·2/1024 with U the check's own uniform draw (stream 99) — uniform on [0, 1] under H₀."""
+    from initkit.checks._engine import Context, recording_null_p_values
+    from initkit.checks._orthogonal import _record_haar_p_values
+
+    ctx = Context("orthogonal", 3, {})
+    with recording_null_p_values() as sink:
+        _record_haar_p_values(0, 0.2, 10, ctx)
+    assert dict(sink) == pytest.approx({
+        "distribution/sign-symmetry": ctx.rng(99).uniform() * 2 / 1024,
+        "distribution/ks-haar-coordinate": stats.kstwo.sf(0.2, 10),
+    }, rel=1e-12)
+    with recording_null_p_values() as sink:
+        _record_haar_p_values(6, 0.2, 10, ctx)  # |6 − 5| = 1: P(|K − 5| > 1) + U·P(K ∈ {4, 6})
+    more = 1 - sum(stats.binom.pmf(k, 10, 0.5) for k in (4, 5, 6))
+    assert dict(sink)["distribution/sign-symmetry"] == pytest.approx(
+        more + ctx.rng(99).uniform() * 2 * stats.binom.pmf(6, 10, 0.5), rel=1e-12)
+
+
+def test_a_recorded_reference_check_reports_every_sub_test_p_value():
+    """Under recording, the orthogonal distribution aspect reports its two p-values, in [0, 1]."""
+    from initkit.checks._engine import recording_null_p_values
+
+    with recording_null_p_values() as sink, contextlib.redirect_stdout(io.StringIO()):
+        checks.check_orthogonal(reference("orthogonal"), aspect="distribution", seed=0)
+    assert [label for label, _ in sink] == ["distribution/sign-symmetry", "distribution/ks-haar-coordinate"]
+    assert all(0 <= p <= 1 for _, p in sink)
