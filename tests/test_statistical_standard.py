@@ -190,15 +190,15 @@ def test_the_check_budget_stays_well_below_nbgraders_cell_timeout():
 # --- the null p-values tools/calibrate.py tests for uniformity, pinned to their formulas -----
 
 def test_mean_p_value_is_the_two_sided_z_test():
-    # N(0, 2²), n = 400, x̄ = 0.1: z = 0.1·√400/2 = 1, p = 2Φ(−1).
-    assert _stats.mean_p_value(_laws.normal(2.0), 0.1, 400) == pytest.approx(0.31731050786291415, rel=1e-12)
+    # N(1, 2²), n = 400, x̄ = 1.1: z = (1.1 − 1)·√400/2 = 1, p = 2Φ(−1).
+    assert _stats.mean_p_value(_laws.normal(2.0, mean=1.0), 1.1, 400) == pytest.approx(0.31731050786291415, rel=1e-9)
 
 
 def test_second_moment_p_value_normal_is_two_sided_chi_square():
-    # n·m₂/σ² = 400·1.1 = 440 ~ χ²(400) under the null: p = 2·min(F(440), 1 − F(440)).
+    # σ² = 4, m₂ = 4.4: n·m₂/σ² = 400·1.1 = 440 ~ χ²(400) under the null: p = 2·min(F(440), 1 − F(440)).
     c = 440.0
     expected = 2 * min(stats.chi2.cdf(c, 400), stats.chi2.sf(c, 400))
-    assert _stats.second_moment_p_value(_laws.normal(1.0), 1.1, 400) == pytest.approx(expected, rel=1e-12)
+    assert _stats.second_moment_p_value(_laws.normal(2.0), 4.4, 400) == pytest.approx(expected, rel=1e-12)
     assert _stats.second_moment_p_value(_laws.normal(1.0), 0.9, 400) == pytest.approx(
         2 * stats.chi2.cdf(360.0, 400), rel=1e-12)
     assert _stats.second_moment_p_value(_laws.normal(1.0), 1.0, 400) == pytest.approx(1.0, abs=0.02)
@@ -215,6 +215,7 @@ def test_edge_p_values_are_the_exact_laws_of_min_and_max():
     p_min, p_max = _stats.edge_p_values(_laws.uniform(1.0), -0.99, 0.98, 100)
     assert (p_min, p_max) == pytest.approx((0.995**100, 0.99**100), rel=1e-9)
     assert _stats.edge_p_values(_laws.uniform(1.0), -1.5, 1.5, 100) == pytest.approx((1.0, 1.0))
+    assert _stats.edge_p_values(_laws.uniform(1.0), 1.0, -1.0, 100) == (0.0, 0.0)  # min ≥ hi: impossible
 
 
 def test_ks_p_value_is_kolmogorovs_exact_law():
@@ -232,6 +233,10 @@ def test_true_ks_distance_and_its_bound():
     sup_f, sup_zf = law.lipschitz
     bound = d_true + sup_f * abs(x.mean() - 1.0) / 2.0 + sup_zf * abs(math.log(x.std() / 2.0))
     assert _stats.true_ks_distance(law, x) == pytest.approx((d_true, bound), rel=1e-12)
+    # float32 samples are judged in float64 arithmetic (their values, exactly converted)
+    x32 = np.array([-1.1, 0.3, 1.7, 2.9, 4.3], dtype=np.float32)
+    assert _stats.true_ks_distance(law, x32) == pytest.approx(_stats.true_ks_distance(law, x32.astype(np.float64)),
+                                                               rel=1e-15)
 
 
 def test_the_haar_sign_p_value_is_randomised_exactly_at_the_observed_count():
