@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -207,3 +208,103 @@ def fingerprint() -> str:
         digest.update(f"{name}=={version}\n".encode())
     digest.update(sys.version.encode())
     return digest.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- jobs as files
+
+#: A job or an outcome as a zip file: ``manifest.json`` (the scalar fields) and one member
+#: per file. No pickle: a shard worker reads data, never code.
+def save_job(job: Job, path: Path) -> None:
+    fields = {k: v for k, v in job.__dict__.items() if k not in ("submission", "release", "config", "gradebook")}
+    _save_zip(path, fields, {"config": job.config, "gradebook.db": job.gradebook},
+              {"submission": job.submission, "release": job.release})
+
+
+def load_job(path: Path) -> Job:
+    fields, blobs, trees = _load_zip(path, ("submission", "release"))
+    return Job(submission=trees["submission"], release=trees["release"], config=blobs["config"],
+               gradebook=blobs["gradebook.db"], **fields)
+
+
+def save_outcome(outcome: Outcome, path: Path) -> None:
+    fields = {k: v for k, v in outcome.__dict__.items() if k not in ("gradebook", "autograded", "log")}
+    _save_zip(path, fields, {"gradebook.db": outcome.gradebook, "log": outcome.log},
+              {"autograded": outcome.autograded})
+
+
+def load_outcome(path: Path) -> Outcome:
+    fields, blobs, trees = _load_zip(path, ("autograded",))
+    return Outcome(gradebook=blobs["gradebook.db"], log=blobs["log"], autograded=trees["autograded"], **fields)
+
+
+def _save_zip(path: Path, fields: dict, blobs: dict[str, bytes], trees: dict[str, dict[str, bytes]]) -> None:
+    import zipfile
+
+    temporary = Path(f"{path}.part")
+    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(fields))
+        for name, data in blobs.items():
+            archive.writestr(f"blob/{name}", data)
+        for tree, files in trees.items():
+            for relative, data in files.items():
+                archive.writestr(f"tree/{tree}/{relative}", data)
+    temporary.replace(path)
+
+
+def _load_zip(path: Path, tree_names: tuple[str, ...]) -> tuple[dict, dict[str, bytes], dict[str, dict[str, bytes]]]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        fields = json.loads(archive.read("manifest.json"))
+        blobs, trees = {}, {name: {} for name in tree_names}
+        for member in archive.namelist():
+            if member.startswith("blob/"):
+                blobs[member[5:]] = archive.read(member)
+            elif member.startswith("tree/"):
+                tree, relative = member[5:].split("/", 1)
+                if tree in trees:
+                    trees[tree][relative] = archive.read(member)
+    return fields, blobs, trees
+
+
+def run_shard(folder: Path, shard: int, shards: int) -> list[Path]:
+    """Run every job ``folder/jobs/job-<k>.zip`` with ``k % shards == shard`` and write its
+    outcome to ``folder/outcomes/job-<k>.zip`` (one already there is kept: a rerun resumes)."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"a shard must be i/N with 0 ≤ i < N; received {shard}/{shards}")
+    (folder / "outcomes").mkdir(exist_ok=True)
+    written = []
+    for path in sorted((folder / "jobs").glob("job-*.zip")):
+        k = int(path.stem.split("-")[1])
+        target = folder / "outcomes" / path.name
+        if k % shards != shard or target.exists():
+            continue
+        save_outcome(run(load_job(path)), target)
+        written.append(target)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m initgrader.job FOLDER --shard i/N``: one shard of a prepared class."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m initgrader.job", description=main.__doc__)
+    parser.add_argument("folder", help="the folder `grade --prepare` wrote (jobs/ inside)")
+    parser.add_argument("--shard", default="0/1", help="i/N: run jobs k with k mod N = i (default 0/1: all)")
+    args = parser.parse_args(argv)
+    try:
+        if not re.fullmatch(r"\d+/\d+", args.shard):
+            raise ValueError(f"--shard must be i/N (two whole numbers, 0 ≤ i < N); received {args.shard!r}")
+        shard, shards = (int(n) for n in args.shard.split("/"))
+        if not (Path(args.folder) / "jobs").is_dir():
+            raise ValueError(f"{args.folder} has no jobs/ folder: prepare one with `grade NN-topic --prepare FOLDER`")
+        written = run_shard(Path(args.folder), shard, shards)
+    except ValueError as error:
+        print(f"[job] error: {error}", file=sys.stderr)
+        return 2
+    print(f"[job] shard {args.shard}: {len(written)} outcome(s) written to {Path(args.folder) / 'outcomes'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,6 +21,7 @@ import ast
 import builtins
 import contextlib
 import io
+import math
 import socket
 import time
 import warnings
@@ -52,6 +53,7 @@ class Channel:
         self.sock, self.budget_s, self.grace_s, self.used_s = sock, budget_s, grace_s, 0.0
         self.broken: str | None = None
         self.calls = 0
+        self._timeout: float | None = None
 
     @property
     def remaining_s(self) -> float:
@@ -61,7 +63,10 @@ class Channel:
         if self.broken:
             raise KernelUnresponsive(self.broken)
         start = time.perf_counter()
-        self.sock.settimeout(self.remaining_s + self.grace_s)
+        timeout = math.ceil(self.remaining_s + self.grace_s)  # whole seconds: set again only when it changes
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
         try:
             wire.send(self.sock, {"op": op, **fields})
             reply = wire.receive(self.sock, MAX_REPLY_BYTES)

@@ -376,3 +376,36 @@ def test_jobs_carry_hidden_seeds_derived_by_the_head_and_never_the_secret(tmp_pa
     assert f"seed={alice.seeds['01-var_of_product-values/1']}" in graded
     assert "check_var_of_product(var_of_product, aspect='values')\n" in graded  # the visible check stays
     assert hidden_seeds.with_hidden_seeds(source, None, "alice", "01-var_of_product-values", {}) == source
+
+
+@pytest.mark.slow
+def test_a_rerun_grades_only_what_changed_since_the_last_grade(tmp_path, monkeypatch):
+    from tools import grade
+
+    root = CourseRoot.create(tmp_path, [VARIANCE])
+    right = root.solution_answer(VARIANCE, "01-var_of_product")
+    root.submit("ann", VARIANCE, {"01-var_of_product": right})
+    root.submit("ben", VARIANCE, {})
+    ran = []
+    real_run = grade.job.run
+    monkeypatch.setattr(grade.job, "run", lambda job_, scratch=None: ran.append(job_.student) or real_run(job_, scratch))
+
+    def grade_again(**options):
+        ran.clear()
+        options.setdefault("budget", 60.0)
+        return grade.grade_class(Course.load(root.path, VARIANCE), workers=1, progress=False, **options)
+
+    first = grade_again()
+    assert sorted(ran) == ["ann", "ben"] and first.results["ann"].score == 3.0
+    again = grade_again()
+    assert ran == [] and all(r.reused for r in again.results.values())
+    assert again.results["ann"].score == 3.0 and again.results["ben"].score == 0.0  # read back from the gradebook
+    assert "2 submission(s) unchanged since their last grade" in again.summary
+    root.submit("ben", VARIANCE, {"01-var_of_product": right})  # ben hands in again
+    assert grade_again() and ran == ["ben"]
+    assert root.cell_scores("ben", VARIANCE) == root.cell_scores("ann", VARIANCE)
+    with open(root.path / "nbgrader_config.py", "a") as config:  # the grading configuration changed
+        config.write("\n# a comment is a change too\n")
+    assert grade_again() and sorted(ran) == ["ann", "ben"]
+    assert grade_again(regrade=True) and sorted(ran) == ["ann", "ben"]
+    assert grade_again(budget=90.0) is not None and sorted(ran) == ["ann", "ben"]  # another budget

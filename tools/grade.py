@@ -502,7 +502,7 @@ class LocalRunner:
         self.workers, self.scratch = workers, scratch
         self.pool = ThreadPoolExecutor(max_workers=workers)
 
-    def submit(self, student: str, job_: job.Job):
+    def submit(self, student: str, job_: job.Job, key: str = ""):
         return self.pool.submit(job.run, job_, self.scratch)
 
     def completed(self, futures):
@@ -553,7 +553,7 @@ class DaskRunner:
                              f"head (fingerprint {mine}): install the same commit and pins there")
         self.workers = len(theirs)
 
-    def submit(self, student: str, job_: job.Job):
+    def submit(self, student: str, job_: job.Job, key: str = ""):
         return self.client.submit(job.run_on_worker, job_, key=f"grade-{student}-{uuid.uuid4().hex}", pure=False)
 
     def completed(self, futures):
@@ -565,6 +565,108 @@ class DaskRunner:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+class MergedOutcomes:
+    """``--merge FOLDER``: each job's outcome from ``FOLDER/outcomes/`` (written by ``python -m
+    initgrader.job FOLDER --shard i/N`` on any machine), matched to the job ``--prepare`` wrote
+    for the student, with the same key (nothing it depends on changed since)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        try:
+            index = json.loads((folder / "index.json").read_text())
+        except (OSError, ValueError) as error:
+            raise GradeError(f"{folder} is not a prepared class (no readable index.json: {error}); "
+                             "prepare one with --prepare") from None
+        self.index = {entry["student"]: (entry["job"], entry["key"]) for entry in index}
+        self.workers = 1
+
+    def submit(self, student: str, job_: job.Job, key: str = ""):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        name, prepared_key = self.index.get(student, (None, None))
+        outcome = self.folder / "outcomes" / f"{name}.zip" if name else None
+        if name is None:
+            future.set_exception(GradeError(f"no job was prepared for {student} in {self.folder}"))
+        elif prepared_key != key:
+            future.set_exception(GradeError("the submission or the grading changed since --prepare"))
+        elif not outcome.exists():
+            future.set_exception(GradeError(f"no outcome {outcome.name} in {self.folder / 'outcomes'} (shard not run?)"))
+        else:
+            future.set_result(job.load_outcome(outcome))
+        return future
+
+    def completed(self, futures):
+        return as_completed(futures)
+
+    def close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- resuming a run
+
+def grading_key(job_: job.Job, sources: bytes) -> str:
+    """What a student's grade depends on, hashed: their submission, the release, the source
+    notebooks (hidden tests), the configuration, the grading options, their hidden seeds
+    (which change with the course secret — the secret itself is not in the key) and the
+    grader's code and package versions (``initgrader.job.fingerprint``)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+
+    def feed(label: str, data: bytes) -> None:
+        digest.update(f"{label}:{len(data)}:".encode() + data)
+
+    for label, files in (("submission", job_.submission), ("release", job_.release)):
+        for path in sorted(files):
+            feed(f"{label}/{path}", files[path])
+    feed("sources", sources)
+    feed("config", job_.config)
+    feed("options", json.dumps([job_.assignment, job_.student, job_.timeout, job_.budget, job_.sandbox,
+                                sorted(job_.seeds.items())]).encode())
+    feed("code", job.fingerprint().encode())
+    return digest.hexdigest()
+
+
+class GradedKeys:
+    """``grading/<assignment>/graded-keys.json``: each student's key when their grade was committed."""
+
+    def __init__(self, course: Course) -> None:
+        self.path = course.root / "grading" / course.assignment / "graded-keys.json"
+        try:
+            self.keys = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.keys = {}
+
+    def unchanged(self, student: str, key: str) -> bool:
+        return self.keys.get(student) == key
+
+    def record(self, student: str, key: str | None) -> None:
+        if key is None:
+            self.keys.pop(student, None)
+        else:
+            self.keys[student] = key
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.keys, indent=1, sort_keys=True) + "\n")
+        temporary.replace(self.path)
+
+
+def read_back(course: Course, result: Result) -> bool:
+    """Fill ``result`` from the gradebook (a student whose grade is reused); False when the
+    gradebook has no submission for them."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            submission = gb.find_submission(course.assignment, result.student)
+        except MissingEntry:
+            return False
+        result.score, result.max_score = float(submission.score), float(submission.max_score)
+        result.cells = {g.name: (float(g.score), float(g.max_score)) for nb in submission.notebooks for g in nb.grades}
+    result.reused = True
+    return True
 
 
 # --------------------------------------------------------------------------- the time budget
@@ -626,6 +728,7 @@ class Result:
     score: float = 0.0
     max_score: float = 0.0
     cells: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id → (score, max)
+    reused: bool = False  # unchanged since its last grade: read back, not regraded
 
 
 @dataclass
@@ -647,14 +750,23 @@ class ClassRun:
 def grade_class(course: Course, *, workers: int | None = None, timeout: int | None = None,
                 submission_timeout: float | None = None, students: list[str] | None = None,
                 progress: bool = True, sandbox: bool = True, budget: float | None = None,
-                dask: str | None = None) -> ClassRun:
+                dask: str | None = None, regrade: bool = False, prepare: str | Path | None = None,
+                merge: str | Path | None = None) -> ClassRun:
     """Autograde every submission in parallel, zero what could not be scored, generate the
     feedback, export grades.csv and build the summary. Student kernels run confined
     (``initgrader.sandbox``) unless ``sandbox`` is False; a submission holding a link or a
     special file is refused before nbgrader copies it (nbgrader's copy follows links).
     Each notebook's code may run ``budget`` seconds in all (default: ``time_budget`` of the
     solution's own time, measured first). With ``dask`` (``local:N`` or a scheduler's
-    address) the jobs run on a Dask cluster instead of local worker threads."""
+    address) the jobs run on a Dask cluster instead of local worker threads. A student whose
+    grade depends on nothing that changed since it was committed (``grading_key``) keeps it,
+    read back from the gradebook, unless ``regrade``. ``prepare`` writes each job to a folder
+    instead (for ``python -m initgrader.job FOLDER --shard i/N`` on other machines: a Slurm
+    array, a Kubernetes indexed Job); ``merge`` then commits the outcomes found there."""
+    if prepare is not None and (merge is not None or dask is not None):
+        raise GradeError("--prepare writes jobs for shards to run; it cannot be combined with --merge or --dask")
+    if merge is not None and dask is not None:
+        raise GradeError("--merge commits outcomes that shards wrote; it cannot be combined with --dask")
     if sandbox:
         from initgrader.sandbox import SandboxError, bubblewrap
 
@@ -699,20 +811,42 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
             lap("timing the solution")
         jobs.budget = budget
 
-        runner = LocalRunner(parallel, Path(scratch)) if dask is None else DaskRunner(dask, Path(scratch))
+        if merge is not None:
+            runner = MergedOutcomes(Path(merge))
+        elif dask is not None:
+            runner = DaskRunner(dask, Path(scratch))
+        else:
+            runner = LocalRunner(parallel, Path(scratch))
         if dask is not None:  # threads per kernel: a local cluster's share of the cores; else as they are
             parallel = runner.workers
             jobs.threads = max(1, (os.cpu_count() or 1) // parallel) if dask.startswith("local:") else 0
         bar = _progress(len(names), f"autograde {course.assignment} ×{parallel}", progress)
         try:
-            futures = {}
+            futures, keys, graded_keys, prepared = {}, {}, GradedKeys(course), []
+            if prepare is not None:
+                (Path(prepare) / "jobs").mkdir(parents=True, exist_ok=True)
+            sources = b"".join(p.read_bytes() for p in
+                               sorted((course.root / course.source_directory / course.assignment).glob("*.ipynb")))
             for student in names:
                 if student in refused:  # never handed to nbgrader: its copy would follow the link
                     results[student].problems.append(f"refused: {'; '.join(refused[student][:3])}")
                     finish(course, results[student], None, Path(scratch), logs, timeout, limit)
+                    graded_keys.record(student, None)
                     bar.update(1)
-                else:
-                    futures[runner.submit(student, jobs.for_student(student))] = student
+                    continue
+                job_ = jobs.for_student(student)
+                keys[student] = grading_key(job_, sources)
+                if not regrade and graded_keys.unchanged(student, keys[student]) \
+                        and read_back(course, results[student]):
+                    results[student].problems = []  # reported when it was graded
+                    bar.update(1)
+                    continue
+                if prepare is not None:
+                    prepared.append({"student": student, "job": f"job-{len(prepared):05d}", "key": keys[student]})
+                    job.save_job(job_, Path(prepare) / "jobs" / f"{prepared[-1]['job']}.zip")
+                    bar.update(1)
+                    continue
+                futures[runner.submit(student, job_, keys[student])] = student
             for future in runner.completed(futures):
                 student = futures[future]
                 try:
@@ -722,12 +856,25 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
                         f"not graded: its job failed ({type(error).__name__}: {first_line(error, 80)})")
                     outcome = None
                 finish(course, results[student], outcome, Path(scratch), logs, timeout, limit)
+                graded_keys.record(student, keys[student] if results[student].status == "graded" else None)
                 bar.set_postfix_str(f"{student}: {results[student].score:g}/{results[student].max_score:g}")
                 bar.update(1)
         finally:
             bar.close()
             runner.close()
         lap("autograde")
+
+    if prepare is not None:
+        (Path(prepare) / "index.json").write_text(json.dumps(prepared, indent=1) + "\n")
+        run = ClassRun(course, 0, time.monotonic() - start, results, course.root / "grades.csv",
+                       course.root / "grading" / course.assignment / "summary.txt", phases, budget=budget,
+                       solution_s=solution_s)
+        run.summary = (f"{course.assignment}: {len(prepared)} job(s) prepared in {prepare} "
+                       f"({len(names) - len(prepared)} refused or unchanged). On each of N machines run\n"
+                       f"  python -m initgrader.job {prepare} --shard i/N     (i = 0 … N-1)\n"
+                       f"then commit them here:\n"
+                       f"  python3 tools/course.py grade {course.assignment} --merge {prepare}")
+        return run
 
     # feedback and export only read the gradebook: run them side by side
     grades_csv = course.root / "grades.csv"
@@ -835,7 +982,9 @@ class _Lines:
 
     def update(self, n: int = 1) -> None:
         self.n += n
-        print(f"[grade] {self.desc}: {self.n}/{self.total} after {time.monotonic() - self.start:.0f} s — {self.postfix}",
+        elapsed = time.monotonic() - self.start
+        left = f", about {elapsed / self.n * (self.total - self.n):.0f} s left" if self.n < self.total else ""
+        print(f"[grade] {self.desc}: {self.n}/{self.total} after {elapsed:.0f} s{left} — {self.postfix}",
               file=sys.stderr, flush=True)
 
     def close(self) -> None:
@@ -889,6 +1038,10 @@ def summary(run: ClassRun, *, student_rows: int = 40) -> str:
         for name, count, best in worst:
             lines.append(f"  {name:{width}}  {best:g} pt  failed by {count} of {len(results)} ({count / len(results):.0%})")
     problems = sum(bool(r.problems) for r in results)
+    reused = sum(r.reused for r in results)
+    if reused:
+        lines += ["", f"{reused} submission(s) unchanged since their last grade (submission, release, hidden tests, "
+                      "configuration, secret and grader all the same): kept, not regraded (--regrade to force)"]
     lines += ["", f"{problems} submission(s) with problems; {sum(r.status != 'graded' for r in results)} nbgrader "
                   f"could not grade (zeroed). Outputs: {rel(run.grades_csv)}, "
                   f"{rel(course.root / 'feedback')}/<student>/{course.assignment}/, "
@@ -930,6 +1083,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dask", metavar="ADDRESS", default=None,
                    help="run the jobs on a Dask cluster: local:N (N worker processes here) or a running "
                         "scheduler's address (tls://… between machines); docs/instructors.md 'Large classes'")
+    p.add_argument("--prepare", metavar="FOLDER", default=None,
+                   help="write each student's job to FOLDER instead of running it, for "
+                        "`python -m initgrader.job FOLDER --shard i/N` on other machines")
+    p.add_argument("--merge", metavar="FOLDER", default=None,
+                   help="commit the outcomes the shards wrote to FOLDER (after --prepare FOLDER)")
+    p.add_argument("--regrade", action="store_true",
+                   help="grade every submission again, even those unchanged since their last grade")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run student kernels without bubblewrap (macOS, Windows, or Linux without it): "
@@ -945,7 +1105,7 @@ def main(argv: list[str] | None = None) -> int:
         run = grade_class(course, workers=args.workers, timeout=args.timeout,
                           submission_timeout=args.submission_timeout, students=args.student,
                           progress=not args.no_progress, sandbox=not args.no_sandbox, budget=args.budget,
-                          dask=args.dask)
+                          dask=args.dask, regrade=args.regrade, prepare=args.prepare, merge=args.merge)
     except GradeError as error:
         print(f"[grade] error: {error}", file=sys.stderr)
         return 2
