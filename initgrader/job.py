@@ -100,9 +100,25 @@ def _environment(threads: int) -> dict:
     return env
 
 
+#: Run before a Python command line (``[*DIE_WITH_PARENT, str(os.getpid()), "-m", …]``): asks
+#: Linux to SIGKILL the process when the thread that started it dies (PR_SET_PDEATHSIG = 1,
+#: kept across exec), then execs the command. A worker killed mid-job (Dask restarting it,
+#: the OOM killer) so takes its nbgrader with it, and nbgrader's confined kernel follows
+#: (bwrap --die-with-parent): no orphan autograde keeps grading, and using CPU, for nobody.
+DIE_WITH_PARENT = [sys.executable, "-c",
+                   "import ctypes, os, signal, sys\n"
+                   "ctypes.CDLL(None).prctl(1, signal.SIGKILL)\n"
+                   "if os.getppid() != int(sys.argv[1]):\n"  # the parent died before prctl
+                   "    os._exit(137)\n"
+                   "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])\n"]
+
+
 def run_limited(cmd: list[str], *, cwd: Path, env: dict, limit: float, log: Path) -> int | None:
     """Run ``cmd`` with its output in ``log``; past ``limit`` seconds kill it and everything it
-    started. Returns the exit status, or None when killed."""
+    started. Returns the exit status, or None when killed. A Python command (``cmd[0]`` is
+    this interpreter) dies with this process (``DIE_WITH_PARENT``)."""
+    if cmd[0] == sys.executable and sys.platform.startswith("linux"):
+        cmd = [*DIE_WITH_PARENT, str(os.getpid()), *cmd[1:]]
     with open(log, "wb") as out:
         process = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT)

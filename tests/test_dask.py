@@ -6,8 +6,10 @@ worker runs it, every time (the test-only hook ``initgrader.job.POISON_VARIABLE`
 scheduler's ``allowed-failures`` set to 1 and every dead worker restarted by the test.
 
 Asserted: the killed worker's student is re-run elsewhere; every student is committed to
-the gradebook exactly once, by the head, with the points the catalogue predicts; the poison
-ends as a failed submission (Dask's KilledWorker) without stopping the class."""
+the gradebook exactly once, by the head, with the points the catalogue predicts (no
+bystander of the poison is blamed for it: one job per worker thread on the cluster, and a
+KilledWorker is tried again alone); the poison ends as a failed submission (Dask's
+KilledWorker) without stopping the class."""
 
 from __future__ import annotations
 
@@ -141,7 +143,9 @@ def test_a_class_on_a_real_dask_cluster_survives_a_killed_worker_and_a_poison_jo
         cluster.close()
 
     assert killed, "no worker was killed while running a job"
-    assert cluster.started >= 4  # two at the start, one after the kill, at least one after the poison
+    # two at the start, one after the test's kill, and the poison's: with allowed-failures 1 it
+    # kills two workers among the class, then two more when it is tried alone
+    assert cluster.started >= 7, cluster.started
     assert commits == {name: 1 for name in STUDENTS}, commits  # each committed once, by the head
     assert run.results["poison"].status == "failed"
     assert any("KilledWorker" in p for p in run.results["poison"].problems), run.results["poison"].problems
@@ -150,8 +154,8 @@ def test_a_class_on_a_real_dask_cluster_survives_a_killed_worker_and_a_poison_jo
         if name == "poison":
             assert set(scores.values()) == {0.0}
         else:
-            assert scores == expected[name], name
             assert run.results[name].status == "graded", (name, run.results[name].problems)
+            assert scores == expected[name], name
     assert job.POISON_VARIABLE == "INITGRADER_TEST_POISON"
 
 

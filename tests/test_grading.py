@@ -91,6 +91,42 @@ def test_a_stuck_process_and_the_kernel_it_started_are_killed(tmp_path):
         pytest.fail(f"the child process {child} survived")
 
 
+def test_a_job_process_dies_with_the_worker_that_started_it(tmp_path):
+    """A worker SIGKILLed mid-job (Dask restarting it, the OOM killer) must not leave its
+    autograde running as an orphan: run_limited's command dies with its parent."""
+    psutil = pytest.importorskip("psutil")
+    pid_file = tmp_path / "job.pid"
+    worker = textwrap.dedent(f"""
+        import os, sys
+        from pathlib import Path
+        from initgrader.job import run_limited
+        job = "import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+        run_limited([sys.executable, "-c", job], cwd=Path({str(tmp_path)!r}), env=dict(os.environ), limit=600,
+                    log=Path({str(tmp_path / 'log')!r}))
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", worker], cwd=Path(__file__).resolve().parent.parent)
+    try:
+        for _ in range(300):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the job process did not start")
+        job_pid = int(pid_file.read_text())
+        assert psutil.Process(job_pid).ppid() == parent.pid  # the job itself, exec'd in place of the wrapper
+        parent.kill()
+        parent.wait()
+        for _ in range(50):
+            if not psutil.pid_exists(job_pid) or psutil.Process(job_pid).status() == psutil.STATUS_ZOMBIE:
+                break
+            time.sleep(0.1)
+        else:
+            psutil.Process(job_pid).kill()
+            pytest.fail(f"the job process {job_pid} outlived its killed worker")
+    finally:
+        parent.kill()
+
+
 def test_a_process_within_its_limit_returns_its_status(tmp_path):
     code = run_limited([sys.executable, "-c", "print('hi'); raise SystemExit(3)"], cwd=tmp_path,
                        env=dict(os.environ), limit=60, log=tmp_path / "log")

@@ -521,6 +521,7 @@ class DaskRunner:
     ``initgrader.job.fingerprint()`` (same initkit, initgrader and pinned packages)."""
 
     def __init__(self, address: str, scratch: Path) -> None:
+        self.waiting: list = []
         try:
             from distributed import Client, LocalCluster
         except ImportError:
@@ -554,12 +555,57 @@ class DaskRunner:
         self.workers = len(theirs)
 
     def submit(self, student: str, job_: job.Job, key: str = ""):
-        return self.client.submit(job.run_on_worker, job_, key=f"grade-{student}-{uuid.uuid4().hex}", pure=False)
+        """A placeholder future; ``completed`` hands the job to the cluster when a thread is free."""
+        from concurrent.futures import Future
+
+        placeholder: Future = Future()
+        self.waiting.append((student, job_, placeholder))
+        return placeholder
 
     def completed(self, futures):
+        """Yield each placeholder once its job is done. At most one job per worker thread is on
+        the cluster at a time, so a worker that dies takes only its own job down with it: the
+        scheduler counts a death against every task the worker held (``allowed-failures``),
+        and a queue of innocent jobs there could end as ``KilledWorker``. A job that ends as
+        ``KilledWorker`` anyway is tried once more alone, when nothing else runs: it fails only
+        if it kills workers with no bystander to blame."""
+        from distributed import KilledWorker
         from distributed import as_completed as dask_completed
 
-        return dask_completed(list(futures))
+        waiting, retry, on_cluster = list(self.waiting), [], {}
+        self.waiting = []
+        running = dask_completed()
+
+        def launch(entry, alone: bool) -> None:
+            student, job_, _ = entry
+            task = self.client.submit(job.run_on_worker, job_, key=f"grade-{student}-{uuid.uuid4().hex}", pure=False)
+            on_cluster[task] = (entry, alone)
+            running.add(task)
+
+        def fill() -> None:
+            threads = max(1, sum(self.client.nthreads().values()))
+            while waiting and len(on_cluster) < threads:
+                launch(waiting.pop(0), alone=False)
+            if not waiting and not on_cluster and retry:
+                launch(retry.pop(0), alone=True)
+
+        fill()
+        for task in running:
+            entry, alone = on_cluster.pop(task)
+            placeholder = entry[2]
+            try:
+                placeholder.set_result(task.result())
+            except KilledWorker as error:
+                if alone:
+                    placeholder.set_exception(error)
+                else:
+                    retry.append(entry)
+            except Exception as error:
+                placeholder.set_exception(error)
+            task.release()
+            fill()
+            if placeholder.done():
+                yield placeholder
 
     def close(self) -> None:
         self.client.close()
