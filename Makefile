@@ -2,7 +2,7 @@
 # run the `python tools/course.py …` command directly.
 PY ?= python3
 
-.PHONY: setup lab instructor release release-check test bench grade grade-demo compare
+.PHONY: setup lab instructor release release-check test bench mutation grade grade-demo compare
 
 setup:
 	$(PY) tools/course.py setup
@@ -24,6 +24,10 @@ test:
 
 bench:
 	$(PY) tools/course.py bench
+
+# Mutation testing of initkit (slow, not in `make test`): writes calibration/mutation-<date>.md
+mutation:
+	$(PY) tools/course.py mutation
 
 # make grade ASSIGNMENT=03-xavier [GRADE_ARGS="--workers 2 --timeout 60"]
 grade:

@@ -47,6 +47,14 @@ BAD_CALLS = [
     (initkit.orthogonal, ((4,),), {}, "at least 2 dimensions", "(4,)"),
     (initkit.truncated_normal, ((4,),), {"a": 1.0, "b": -1.0}, "a < b", "a=1.0"),
     (initkit.truncated_normal, ((4,),), {"std": 0.0}, "std must be > 0", "0.0"),
+    (initkit.truncated_normal, ((4,),), {"a": 1.0, "b": 1.0}, "a < b", "b=1.0"),
+    (initkit.truncated_normal, ((4,),), {"a": 50.0, "b": 60.0}, "it lies too far in the tail", "60.0"),
+    (initkit.xavier_uniform, ((4, 3),), {"gain": "2"}, "gain must be a finite real number", "'2'"),
+    (initkit.xavier_normal, ((4, 3),), {"gain": float("nan")}, "gain must be a finite real number", "nan"),
+    (initkit.orthogonal, ((4, 3),), {"gain": None}, "gain must be a finite real number", "None"),
+    (initkit.truncated_normal, ((4,),), {"mean": "0"}, "mean must be a finite real number", "'0'"),
+    (initkit.truncated_normal, ((4,),), {"a": None}, "a must be a finite real number", "None"),
+    (initkit.truncated_normal, ((4,),), {"b": float("inf")}, "b must be a finite real number", "inf"),
     (initkit.truncated_normal, ((4,),), {"a": 50.0, "b": 60.0}, "holds no probability", "50.0"),
     (initkit.variance_scaling, ((4, 3),), {"mode": "fan_mean"}, "'fan_in', 'fan_out' or 'fan_avg'", "'fan_mean'"),
     (initkit.variance_scaling, ((4, 3),), {"distribution": "gaussian"}, "distribution must be", "'gaussian'"),
@@ -104,7 +112,8 @@ def test_truncation_constant_is_the_std_of_the_standard_normal_cut_at_two():
 
 
 @pytest.mark.parametrize("mean, std, a, b", [(0, 1, -2, 2), (1.5, 0.5, 2.0, 4.0), (0, 1, 6, 9),
-                                              (0, 1, -9, -6), (3, 2, -1, 3)])
+                                              (0, 1, -9, -6), (3, 2, -1, 3),
+                                              (0, 1, 9, 12), (1, 0.5, 6, 8)])  # far right tails: Φ(9) rounds to 1
 def test_truncated_normal_matches_scipy_truncnorm_in_the_tails_too(mean, std, a, b):
     """One-sample KS against the exact CDF; p > 1e-6 keeps the false-alarm rate at 1e-6."""
     x = initkit.truncated_normal((20_000,), mean, std, a, b, rng=np.random.default_rng(1))
@@ -177,3 +186,30 @@ def test_running_stats_converge_to_the_population_statistics():
     x = rng.normal(2.0, 3.0, (5, 3))
     y = initkit.batch_norm_inference(x, np.ones(3), np.zeros(3), mean, var, eps=0.0)
     np.testing.assert_allclose(y, (x - mean) / np.sqrt(var))
+
+
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 1.0, -0.5, -0.5 + 1e-14), (0.0, 3.0, 1.0, 1.0 + 1e-15)])
+def test_truncated_normal_stays_in_a_needle_thin_interval(mean, std, a, b):
+    """On [a, a + 1e-14] μ + σ·Φ⁻¹(u) rounds outside [a, b] on both sides for hundreds of the
+    20,000 draws: the final clip must hold both ends."""
+    x = initkit.truncated_normal((20_000,), mean, std, a, b, rng=np.random.default_rng(0))
+    assert x.min() >= a and x.max() <= b
+
+
+def test_std_helpers_use_the_documented_defaults_and_zero_fans():
+    from initkit.kaiming import kaiming_std
+    from initkit.xavier import xavier_std
+
+    assert xavier_std((30, 10)) == pytest.approx(math.sqrt(2 / 40), rel=1e-15)         # gain 1
+    assert kaiming_std((30, 10)) == pytest.approx(math.sqrt(2) / math.sqrt(10), rel=1e-15)  # leaky_relu, a=0, fan_in
+    assert xavier_std((1, 0)) == pytest.approx(math.sqrt(2), rel=1e-15)                  # fan_in + fan_out = 1
+    assert kaiming_std((0, 1), mode="fan_in") == pytest.approx(math.sqrt(2), rel=1e-15)  # fan = 1
+    assert xavier_std((0, 0)) == 0.0 and kaiming_std((3, 0)) == 0.0                       # no fan: std 0, no division
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (4, 0), (0, 4), (3, 0, 2)])
+def test_orthogonal_of_degenerate_shapes(shape):
+    w = initkit.orthogonal(shape, gain=2.0, rng=np.random.default_rng(0))
+    assert w.shape == shape
+    if w.size:
+        assert abs(w.item()) == pytest.approx(2.0, rel=1e-15)  # a 1×1 orthogonal matrix is ±1

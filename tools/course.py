@@ -536,6 +536,13 @@ def cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
     return status
 
 
+def cmd_mutation(args: argparse.Namespace, extra: list[str]) -> int:
+    """Mutation testing of initkit (tools/mutation.py: mutmut over [tool.mutmut]'s modules and
+    fast tests, niced, one process); writes calibration/mutation-<date>.md. Not part of `test`."""
+    setup(args)
+    return run([venv_python(), ROOT / "tools" / "mutation.py", *extra], env=venv_env(), check=False)
+
+
 GRADE_SCRIPTS = {"grade": "grade.py", "grade-demo": "grade_demo.py"}
 
 
@@ -587,6 +594,8 @@ def parser() -> argparse.ArgumentParser:
     add("test", None, "run the tests: test [--skip-setup] [pytest arguments]")
     add("bench", cmd_bench, "benchmarks: the checks (tools/bench.py), then every notebook's execution and autograde time; "
                             "`bench grading`: class-grading throughput (tools/bench_grading.py)")
+    add("mutation", cmd_mutation, "mutation testing of initkit with mutmut; writes calibration/mutation-<date>.md "
+                                  "(`mutation --report`: only rewrite the report)")
     add("grade", None, "grade a class: grade NN-topic [--workers N] [--timeout S] [--db URL] … (tools/grade.py)")
     add("grade-demo", None, "build a simulated class and grade it end to end (tools/grade_demo.py)")
     return top

@@ -16,12 +16,13 @@ import math
 
 import numpy as np
 
-from .. import (batch_norm, calculate_gain, compute_fans, predict_std, preactivation_variance, relu_moments,
+from .. import (batch_norm, predict_std, preactivation_variance, relu_moments,
                 var_of_product)
 from ..fans import LAYOUTS as FAN_LAYOUTS
 from ..gain import NONLINEARITIES
 from ..propagation import ACTIVATIONS
 from . import _contract as c
+from . import _tables
 from ._engine import CheckFailed, Context, call_student, describe_call, expect_value_error, fmt
 
 
@@ -518,9 +519,9 @@ def _fans_values_of(call: str, out) -> tuple[int, int]:
 def _compare_fans(fn, shape, **kwargs):
     call = describe_call("compute_fans", (shape,), kwargs)
     observed = _fans_values_of(call, call_student(fn, "compute_fans", shape, **kwargs))
-    expected = compute_fans(shape, **kwargs)
+    expected = _tables.fans(shape, **kwargs)  # the documented table, not the library's code
     if observed != expected:
-        keras_answer = compute_fans(shape, layout="keras") if "layout" not in kwargs else None
+        keras_answer = _tables.fans(shape, layout="keras") if "layout" not in kwargs else None
         if observed == expected[::-1]:
             hint = (" — fan_in and fan_out swapped, or is your default layout not 'torch'?"
                     if observed == keras_answer else " — fan_in and fan_out swapped?")
@@ -598,7 +599,7 @@ def _gain_tolerance(gain: float) -> float:
 
 def _gain_compare(fn, args, expected=None):
     call = describe_call("calculate_gain", args, {})
-    expected = calculate_gain(*args) if expected is None else expected
+    expected = _tables.gain(*args) if expected is None else expected
     _compare_scalar(call, call_student(fn, "calculate_gain", *args), expected, _gain_tolerance(expected),
                     "PyTorch's gain table")
 
@@ -627,7 +628,7 @@ def _gain_arguments(fn, ctx):
     others = [n for n in NONLINEARITIES if n != "leaky_relu"]
     for name in others:
         for param in c.IGNORED_PARAMS:
-            _gain_compare(fn, (name, param), calculate_gain(name))  # param is ignored off leaky_relu
+            _gain_compare(fn, (name, param), _tables.gain(name))  # param is ignored off leaky_relu
     return (f"{len(slopes)} leaky slopes incl. negative, zero and large; {len(c.EITHER)} NumPy scalars; "
             f"{len(c.IGNORED_PARAMS)} ignored params × {len(others)} names")
 

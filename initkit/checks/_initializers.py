@@ -4,15 +4,17 @@ and arguments a given ``seed`` tries.
 Shapes are drawn from ranges chosen so that every catalogued mistake is large: fan_in and
 fan_out differ by a factor ≥ 2 (swapped or ignored fans change the variance by ≥ 1.5×), conv
 kernels have a receptive field ≥ 9, gains and slopes are far from 1 (3, 0.5, slope 1 and 3).
+
+The laws take their fans, gains and truncation constant from ``_tables``, not from the
+library functions they grade, so a library bug cannot move the target.
 """
 
 from __future__ import annotations
 
 import math
 
-from .. import calculate_gain, compute_fans
-from ..variance_scaling import TRUNCATED_STD_2SIGMA
 from . import _laws
+from ._tables import KERAS_TRUNCATED_STD, fans, gain
 from ._engine import Context
 from ._random import Case, RandomSpec
 
@@ -33,7 +35,7 @@ def _torch_scale_shapes(ctx: Context) -> list:
 # --- Xavier -----------------------------------------------------------------------------
 
 def _xavier_std(shape, gain=1.0):
-    fan_in, fan_out = compute_fans(shape)
+    fan_in, fan_out = fans(shape)
     return gain * math.sqrt(2.0 / (fan_in + fan_out))
 
 
@@ -65,8 +67,8 @@ XAVIER_NORMAL = RandomSpec(
 # --- Kaiming ----------------------------------------------------------------------------
 
 def _kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
-    fan_in, fan_out = compute_fans(shape)
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+    fan_in, fan_out = fans(shape)
+    return gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
 def _kaiming_argument_cases(ctx: Context) -> list:
@@ -147,14 +149,14 @@ TRUNCATED_NORMAL = RandomSpec(
 # --- variance scaling (Keras layout) ----------------------------------------------------
 
 def _vs_law(shape, scale=1.0, mode="fan_in", distribution="truncated_normal"):
-    fan_in, fan_out = compute_fans(shape, layout="keras")
+    fan_in, fan_out = fans(shape, layout="keras")
     n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
     s = scale / max(1.0, n)
     if distribution == "uniform":
         return _laws.uniform(math.sqrt(3 * s))
     if distribution == "untruncated_normal":
         return _laws.normal(math.sqrt(s))
-    sigma = math.sqrt(s) / TRUNCATED_STD_2SIGMA
+    sigma = math.sqrt(s) / KERAS_TRUNCATED_STD
     return _laws.truncated_normal(0.0, sigma, -2 * sigma, 2 * sigma)
 
 

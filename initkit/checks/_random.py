@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -171,65 +172,76 @@ def _kw(kwargs: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
 
+def _law_of(spec: RandomSpec, case: Case, fixed: dict) -> Law:
+    return spec.law(case.shape, **{**case.kwargs, **fixed})
+
+
+def _interface(spec: RandomSpec, fn, ctx: Context) -> str:
+    for shape in spec.interface_shapes:
+        call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed))
+        call_for_array(fn, spec.name, shape)  # rng=None must work too
+    extra = getattr(fn, "extra_interface", None)  # e.g. a Keras class's get_config
+    return f"{len(spec.interface_shapes)} shapes" + (f", {extra()}" if extra else "")
+
+
+def _scale(spec: RandomSpec, fn, ctx: Context) -> str:
+    cases = [Case(s) for s in spec.scale_shapes(ctx)]
+    rng = ctx.rng(1)
+    n = 0
+    for i, case in enumerate(cases):
+        x = draw(fn, spec, case, N_SCALE, rng, ctx.fixed)
+        assert_scale(spec, case, x, _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases), f"scale/{i}")
+        n += x.size
+    return f"{len(cases)} shapes, {n:.1e} samples"
+
+
+def _distribution(spec: RandomSpec, fn, ctx: Context) -> str:
+    make = spec.distribution_cases or (lambda c: [Case(s) for s in spec.scale_shapes(c)])
+    cases = make(ctx)
+    rng = ctx.rng(2)
+    n = 0
+    for i, case in enumerate(cases):
+        x = draw(fn, spec, case, N_DISTRIBUTION // len(cases), rng, ctx.fixed)
+        where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
+        assert_family(x, _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases), f"distribution/{i}", where)
+        n += x.size
+    return f"{len(cases)} cases, {n:.1e} samples, KS on standardised values"
+
+
+def _arguments(spec: RandomSpec, fn, ctx: Context) -> str:
+    cases = spec.argument_cases(ctx)
+    if ctx.fixed:  # a preset fixes some arguments: vary the rest
+        cases = free_cases(cases, ctx.fixed)
+    rng = ctx.rng(3)
+    for i, case in enumerate(cases):
+        x = draw(fn, spec, case, N_ARGUMENT, rng, ctx.fixed)
+        assert_scale(spec, case, x, _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases), f"arguments/{i}")
+    return f"{len(cases)} shape/argument cases"
+
+
+def _errors(spec: RandomSpec, fn, ctx: Context) -> str:
+    applicable = [(kw, why) for kw, why in spec.error_cases if not set(kw) & set(ctx.fixed)]
+    for kwargs, why in applicable:
+        expect_value_error(fn, spec.name, why, spec.interface_shapes[0], rng=np.random.default_rng(0), **kwargs)
+    if not applicable:
+        return "nothing to reject: every argument is fixed by the preset"
+    return f"{len(applicable)} bad arguments"
+
+
+def _rng(spec: RandomSpec, fn, ctx: Context) -> str:
+    return assert_rng_discipline(fn, spec.name, spec.interface_shapes[0], ctx)
+
+
 def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
-    def law_of(case: Case, fixed: dict) -> Law:
-        return spec.law(case.shape, **{**case.kwargs, **fixed})
-
-    def interface(fn, ctx: Context) -> str:
-        for shape in spec.interface_shapes:
-            call_for_array(fn, spec.name, shape, rng=np.random.default_rng(ctx.seed))
-            call_for_array(fn, spec.name, shape)  # rng=None must work too
-        extra = getattr(fn, "extra_interface", None)  # e.g. a Keras class's get_config
-        return f"{len(spec.interface_shapes)} shapes" + (f", {extra()}" if extra else "")
-
-    def scale(fn, ctx: Context) -> str:
-        cases = [Case(s) for s in spec.scale_shapes(ctx)]
-        rng = ctx.rng(1)
-        n = 0
-        for i, case in enumerate(cases):
-            x = draw(fn, spec, case, N_SCALE, rng, ctx.fixed)
-            assert_scale(spec, case, x, law_of(case, ctx.fixed), ctx.alpha / len(cases), f"scale/{i}")
-            n += x.size
-        return f"{len(cases)} shapes, {n:.1e} samples"
-
-    def distribution(fn, ctx: Context) -> str:
-        make = spec.distribution_cases or (lambda c: [Case(s) for s in spec.scale_shapes(c)])
-        cases = make(ctx)
-        rng = ctx.rng(2)
-        n = 0
-        for i, case in enumerate(cases):
-            x = draw(fn, spec, case, N_DISTRIBUTION // len(cases), rng, ctx.fixed)
-            where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
-            assert_family(x, law_of(case, ctx.fixed), ctx.alpha / len(cases), f"distribution/{i}", where)
-            n += x.size
-        return f"{len(cases)} cases, {n:.1e} samples, KS on standardised values"
-
-    def arguments(fn, ctx: Context) -> str:
-        cases = spec.argument_cases(ctx)
-        if ctx.fixed:  # a preset fixes some arguments: vary the rest
-            cases = free_cases(cases, ctx.fixed)
-        rng = ctx.rng(3)
-        for i, case in enumerate(cases):
-            x = draw(fn, spec, case, N_ARGUMENT, rng, ctx.fixed)
-            assert_scale(spec, case, x, law_of(case, ctx.fixed), ctx.alpha / len(cases), f"arguments/{i}")
-        return f"{len(cases)} shape/argument cases"
-
-    def errors(fn, ctx: Context) -> str:
-        applicable = [(kw, why) for kw, why in spec.error_cases if not set(kw) & set(ctx.fixed)]
-        for kwargs, why in applicable:
-            expect_value_error(fn, spec.name, why, spec.interface_shapes[0], rng=np.random.default_rng(0), **kwargs)
-        if not applicable:
-            return "nothing to reject: every argument is fixed by the preset"
-        return f"{len(applicable)} bad arguments"
-
-    def rng_aspect(fn, ctx: Context) -> str:
-        return assert_rng_discipline(fn, spec.name, spec.interface_shapes[0], ctx)
-
-    aspects = {"interface": interface, "scale": scale, "distribution": distribution,
-               "arguments": arguments}
+    """{aspect: function(fn, ctx)} for ``spec``: interface, scale, distribution, arguments,
+    errors (when the spec has error cases) and rng. The aspect functions live at module level
+    and receive ``spec`` through a partial, so what they do is looked up when a check runs,
+    not when ``initkit.checks`` is imported."""
+    aspects = {"interface": partial(_interface, spec), "scale": partial(_scale, spec),
+               "distribution": partial(_distribution, spec), "arguments": partial(_arguments, spec)}
     if spec.error_cases:
-        aspects["errors"] = errors
-    aspects["rng"] = rng_aspect
+        aspects["errors"] = partial(_errors, spec)
+    aspects["rng"] = partial(_rng, spec)
     return aspects
 
 

@@ -145,9 +145,13 @@ def second_moment_p_value(law: Law, m2: float, n: int) -> float:
 
 def edge_p_values(law: Law, lo: float, hi: float, n: int) -> tuple[float, float]:
     """(P(min ≥ lo), P(max ≤ hi)) = ((1 − F(lo))ⁿ, F(hi)ⁿ): exactly uniform for i.i.d. draws."""
-    p_min = math.exp(n * math.log1p(-min(float(law.frozen.cdf(lo)), 1.0 - 1e-300)))
-    p_max = math.exp(n * math.log1p(-min(float(law.frozen.sf(hi)), 1.0 - 1e-300)))
-    return p_min, p_max
+    return _none_beyond(float(law.frozen.cdf(lo)), n), _none_beyond(float(law.frozen.sf(hi)), n)
+
+
+def _none_beyond(p_out: float, n: int) -> float:
+    """(1 − p_out)ⁿ, the probability that none of n draws falls in a region of probability
+    p_out: exp(n·log1p(−p_out)) keeps its precision for tiny p_out; 0 when p_out = 1."""
+    return 0.0 if p_out >= 1.0 else math.exp(n * math.log1p(-p_out))
 
 
 def ks_p_value(d: float, n: int) -> float:

@@ -1,0 +1,269 @@
+"""The statistical standard of COURSE.md §6, tested as accounting rather than by simulation:
+the α each threshold of a check receives adds up to no more than its aspect's budget, the
+acceptance regions follow their formulas, and the checks' time budget stays below nbgrader's
+per-cell timeout."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from initkit import checks
+from initkit.checks import _engine, _laws, _stats
+from initkit.mistakes import reference
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The α a threshold function spends when the check calls it with ``alpha``: the probability
+# that a correct implementation lands outside the region it returns. standardised_support
+# reuses the mean and second-moment events of standardised_ks_threshold's own α (its
+# docstring: "no extra α"), so it spends nothing of its own.
+SPENDS = {
+    "mean_halfwidth": 1.0,
+    "second_moment_interval": 1.0,
+    "top_quantile": 1.0,
+    "ks_threshold": 1.0,
+    "standardised_ks_threshold": 1.0,
+    "binomial_interval": 1.0,
+    "standardised_support": 0.0,
+}
+RANDOM_TARGETS = ["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+                  "truncated_normal", "variance_scaling", "orthogonal"]
+
+
+@contextlib.contextmanager
+def alpha_ledger(monkeypatch):
+    """Record (threshold, α) for each call a check makes to a threshold of ``_stats``; calls
+    one threshold makes to another (its own split) are inside its α and not recorded again."""
+    ledger: list[tuple[str, float]] = []
+    depth = [0]
+    for name, share in SPENDS.items():
+        original = getattr(_stats, name)
+
+        def spy(*args, _original=original, _name=name, _share=share, **kwargs):
+            alpha = kwargs.get("alpha", args[-1])
+            if depth[0] == 0:
+                ledger.append((_name, _share * alpha))
+            depth[0] += 1
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(_stats, name, spy)
+    yield ledger
+
+
+def _aspects(target):
+    check = getattr(checks, f"check_{target}")
+    return [(target, aspect) for aspect in check.aspects]
+
+
+@pytest.mark.parametrize("target, aspect", [c for t in RANDOM_TARGETS for c in _aspects(t)],
+                         ids=lambda v: str(v))
+def test_the_alpha_a_reference_check_spends_stays_within_its_aspects_budget(target, aspect, monkeypatch):
+    """Bonferroni: P(some sub-test fails a correct function) ≤ Σ αᵢ ≤ ALPHA_PER_ASPECT."""
+    with alpha_ledger(monkeypatch) as ledger, contextlib.redirect_stdout(io.StringIO()):
+        getattr(checks, f"check_{target}")(reference(target), aspect=aspect, seed=0)
+    spent = sum(a for _, a in ledger)
+    assert spent <= _engine.ALPHA_PER_ASPECT * (1 + 1e-12), (spent, ledger)
+    statistical = aspect in ("scale", "distribution") or (aspect == "arguments" and target != "orthogonal")
+    assert (spent > 0) == statistical, ledger  # deterministic aspects spend nothing
+
+
+def test_scale_spends_its_whole_budget_on_a_bounded_law(monkeypatch):
+    """xavier_uniform's scale: 2 shapes × (mean + second moment + edges) at α/2/3 each = α."""
+    with alpha_ledger(monkeypatch) as ledger, contextlib.redirect_stdout(io.StringIO()):
+        checks.check_xavier_uniform(reference("xavier_uniform"), aspect="scale", seed=0)
+    assert sorted({name for name, _ in ledger}) == ["mean_halfwidth", "second_moment_interval", "top_quantile"]
+    assert all(a == pytest.approx(_engine.ALPHA_PER_ASPECT / 6, rel=1e-12) for _, a in ledger), ledger
+    assert sum(a for _, a in ledger) == pytest.approx(_engine.ALPHA_PER_ASPECT, rel=1e-12)
+
+
+# --- acceptance regions pinned to their formulas (fixed law, n, α) -------------------------
+
+N, ALPHA = 10_000, 1e-7
+
+
+def test_mean_halfwidth_normal_is_the_exact_z_interval():
+    # N(0, 2²): t = z_{α/2}·σ/√n, z_{5e-8} = 5.326723886 (normal quantile).
+    assert _stats.mean_halfwidth(_laws.normal(2.0), N, ALPHA) == pytest.approx(5.326723886 * 2 / 100, rel=1e-9)
+
+
+def test_mean_halfwidth_bounded_is_hoeffding():
+    # U(−1, 1): t = (hi − lo)·√(ln(2/α)/(2n)) = 2·√(ln(2e7)/2e4).
+    expected = 2 * math.sqrt(math.log(2e7) / 2e4)
+    assert _stats.mean_halfwidth(_laws.uniform(1.0), N, ALPHA) == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(0.0579849, rel=1e-6)
+
+
+def test_second_moment_interval_normal_is_the_exact_chi_square_interval():
+    # N(0, 1): n·m₂/σ² ~ χ²(n): [χ²_{α/2}(n), χ²_{1−α/2}(n)]/n.
+    lo, hi = _stats.second_moment_interval(_laws.normal(1.0), N, ALPHA)
+    assert lo == pytest.approx(stats.chi2.ppf(ALPHA / 2, N) / N, rel=1e-12)
+    assert hi == pytest.approx(stats.chi2.isf(ALPHA / 2, N) / N, rel=1e-12)
+    assert (lo, hi) == pytest.approx((0.926485, 1.077165), abs=1e-6)  # ≈ 1 ∓ 5.33·√(2/n), skewed right
+
+
+def test_second_moment_interval_bounded_is_bernstein():
+    # U(−1, 1): σ² = 1/3, M = 1, v = E x⁴ − σ⁴ = 1/5 − 1/9 = 4/45, L = ln(2/α);
+    # t = (2LM/3 + √((2LM/3)² + 8nLv))/(2n).
+    big_l = math.log(2 / ALPHA)
+    t = (2 * big_l / 3 + math.sqrt((2 * big_l / 3) ** 2 + 8 * N * big_l * 4 / 45)) / (2 * N)
+    lo, hi = _stats.second_moment_interval(_laws.uniform(1.0), N, ALPHA)
+    assert (lo, hi) == pytest.approx((1 / 3 - t, 1 / 3 + t), rel=1e-9)
+
+
+def test_top_quantile_of_a_uniform_law():
+    # U(−1, 1): p = ln(2/α)/n, q_hi = F⁻¹(1 − p) = 1 − 2p, q_lo = −1 + 2p.
+    p = math.log(2 / ALPHA) / N
+    assert _stats.top_quantile(_laws.uniform(1.0), N, ALPHA) == pytest.approx((-1 + 2 * p, 1 - 2 * p), rel=1e-9)
+
+
+def test_ks_threshold_is_dkw_with_massarts_constant():
+    assert _stats.ks_threshold(N, ALPHA) == pytest.approx(math.sqrt(math.log(2 / ALPHA) / (2 * N)), rel=1e-12)
+
+
+def test_standardised_ks_threshold_adds_the_standardisation_terms():
+    # DKW(α/3) + sup f₀·dm + sup|z f₀|·max(−ln r_lo, ln r_hi), each from the α/3 events.
+    law = _laws.normal(1.0)
+    sup_f, sup_zf = law.lipschitz
+    # sup f₀ = φ(0), sup|z f₀| = φ(1), each ×1.001 + 1e-3 for the grid (Law.lipschitz)
+    assert sup_f == pytest.approx(1.001 / math.sqrt(2 * math.pi) + 1e-3, rel=1e-6)
+    assert sup_zf == pytest.approx(1.001 * math.exp(-0.5) / math.sqrt(2 * math.pi) + 1e-3, rel=1e-6)
+    dm, r_lo, r_hi = _stats.standardisation_errors(law, N, ALPHA)
+    assert dm == pytest.approx(_stats.mean_halfwidth(law, N, ALPHA / 3), rel=1e-12)
+    m2_lo, m2_hi = _stats.second_moment_interval(law, N, ALPHA / 3)
+    assert (r_lo, r_hi) == pytest.approx((math.sqrt(m2_lo - dm**2), math.sqrt(m2_hi)), rel=1e-12)
+    expected = _stats.ks_threshold(N, ALPHA / 3) + sup_f * dm + sup_zf * max(-math.log(r_lo), math.log(r_hi))
+    assert _stats.standardised_ks_threshold(law, N, ALPHA) == pytest.approx(expected, rel=1e-12)
+    z_lo, z_hi = _stats.standardised_support(_laws.uniform(1.0), N, ALPHA)
+    dm_u, r_lo_u, _ = _stats.standardisation_errors(_laws.uniform(1.0), N, ALPHA)
+    assert (z_lo, z_hi) == pytest.approx((-(math.sqrt(3) + dm_u) / r_lo_u, (math.sqrt(3) + dm_u) / r_lo_u), rel=1e-12)
+
+
+def test_binomial_interval_has_exact_tails_of_at_most_half_alpha_each():
+    lo, hi = _stats.binomial_interval(1500, 0.25e-7)  # orthogonal's sign test: α/2 of α/2
+    assert (lo, hi) == (642, 858)
+    assert stats.binom.cdf(lo - 1, 1500, 0.5) <= 0.125e-7 < stats.binom.cdf(lo, 1500, 0.5)
+    assert stats.binom.sf(hi, 1500, 0.5) <= 0.125e-7 < stats.binom.sf(hi - 1, 1500, 0.5)
+
+
+# --- the checks' time budget against nbgrader's cell timeout --------------------------------
+
+def _cell_timeout() -> float:
+    """``c.Execute.timeout`` as nbgrader_config.py sets it (read, not executed)."""
+    tree = ast.parse((ROOT / "nbgrader_config.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "c.Execute.timeout":
+            return float(ast.literal_eval(node.value))
+    raise AssertionError("nbgrader_config.py sets no c.Execute.timeout: set it explicitly (COURSE.md §7)")
+
+
+def _fresh_check_budget() -> float:
+    """CHECK_BUDGET_S as _guard.py defines it: a fresh copy of the module, since other test
+    files shorten the imported one's budget to run their watchdog cases quickly."""
+    from initkit.checks import _guard
+
+    spec = importlib.util.spec_from_file_location("_guard_fresh_copy", _guard.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return float(module.CHECK_BUDGET_S)
+
+
+def test_the_check_budget_stays_well_below_nbgraders_cell_timeout():
+    """A check past its budget still has to stop the call, absorb the interrupt (≤ 1 s), maybe
+    diagnose, and print its verdict inside the same cell: COURSE.md §6 asks for "well below"
+    the timeout, read here as at most half of it (120 s → 60 s)."""
+    timeout, budget = _cell_timeout(), _fresh_check_budget()
+    assert 0 < budget <= timeout / 2, f"CHECK_BUDGET_S = {budget} s, Execute.timeout = {timeout} s"
+
+
+# --- the null p-values tools/calibrate.py tests for uniformity, pinned to their formulas -----
+
+def test_mean_p_value_is_the_two_sided_z_test():
+    # N(1, 2²), n = 400, x̄ = 1.1: z = (1.1 − 1)·√400/2 = 1, p = 2Φ(−1).
+    assert _stats.mean_p_value(_laws.normal(2.0, mean=1.0), 1.1, 400) == pytest.approx(0.31731050786291415, rel=1e-9)
+
+
+def test_second_moment_p_value_normal_is_two_sided_chi_square():
+    # σ² = 4, m₂ = 4.4: n·m₂/σ² = 400·1.1 = 440 ~ χ²(400) under the null: p = 2·min(F(440), 1 − F(440)).
+    c = 440.0
+    expected = 2 * min(stats.chi2.cdf(c, 400), stats.chi2.sf(c, 400))
+    assert _stats.second_moment_p_value(_laws.normal(2.0), 4.4, 400) == pytest.approx(expected, rel=1e-12)
+    assert _stats.second_moment_p_value(_laws.normal(1.0), 0.9, 400) == pytest.approx(
+        2 * stats.chi2.cdf(360.0, 400), rel=1e-12)
+    assert _stats.second_moment_p_value(_laws.normal(1.0), 1.0, 400) == pytest.approx(1.0, abs=0.02)
+
+
+def test_second_moment_p_value_bounded_is_the_clt_z_test():
+    # U(−1, 1): σ² = 1/3, v = 4/45; m₂ = 0.35, n = 900: z = (0.35 − 1/3)/√(v/n).
+    z = (0.35 - 1 / 3) / math.sqrt(4 / 45 / 900)
+    assert _stats.second_moment_p_value(_laws.uniform(1.0), 0.35, 900) == pytest.approx(2 * stats.norm.sf(z), rel=1e-9)
+
+
+def test_edge_p_values_are_the_exact_laws_of_min_and_max():
+    # U(−1, 1), n = 100: P(min ≥ −0.99) = (1 − 0.005)¹⁰⁰, P(max ≤ 0.98) = (1 − 0.01)¹⁰⁰.
+    p_min, p_max = _stats.edge_p_values(_laws.uniform(1.0), -0.99, 0.98, 100)
+    assert (p_min, p_max) == pytest.approx((0.995**100, 0.99**100), rel=1e-9)
+    assert _stats.edge_p_values(_laws.uniform(1.0), -1.5, 1.5, 100) == pytest.approx((1.0, 1.0))
+    assert _stats.edge_p_values(_laws.uniform(1.0), 1.0, -1.0, 100) == (0.0, 0.0)  # min ≥ hi: impossible
+
+
+def test_ks_p_value_is_kolmogorovs_exact_law():
+    assert _stats.ks_p_value(0.05, 1000) == pytest.approx(stats.kstwo.sf(0.05, 1000), rel=1e-12)
+    assert 0.01 < _stats.ks_p_value(0.05, 1000) < 0.02  # √n·D = 1.58: Kolmogorov's tail ≈ 0.013
+
+
+def test_true_ks_distance_and_its_bound():
+    """D* uses (x − μ)/σ; the bound adds sup f₀·|x̄ − μ|/σ + sup|z f₀|·|ln(s/σ)|."""
+    law = _laws.normal(2.0, mean=1.0)
+    x = np.array([-1.0, 0.5, 1.2, 2.0, 4.0])
+    z = np.sort((x - 1.0) / 2.0)
+    cdf = stats.norm.cdf(z)
+    d_true = max((np.arange(1, 6) / 5 - cdf).max(), (cdf - np.arange(5) / 5).max())
+    sup_f, sup_zf = law.lipschitz
+    bound = d_true + sup_f * abs(x.mean() - 1.0) / 2.0 + sup_zf * abs(math.log(x.std() / 2.0))
+    assert _stats.true_ks_distance(law, x) == pytest.approx((d_true, bound), rel=1e-12)
+    # float32 samples are judged in float64 arithmetic (their values, exactly converted)
+    x32 = np.array([-1.1, 0.3, 1.7, 2.9, 4.3], dtype=np.float32)
+    assert _stats.true_ks_distance(law, x32) == pytest.approx(_stats.true_ks_distance(law, x32.astype(np.float64)),
+                                                               rel=1e-15)
+
+
+def test_the_haar_sign_p_value_is_randomised_exactly_at_the_observed_count():
+    """k = 0 of n = 10: no count is further from 5, the tie {0, 10} has probability 2/2¹⁰, so
+    p = U·2/1024 with U the check's own uniform draw (stream 99) — uniform on [0, 1] under H₀."""
+    from initkit.checks._engine import Context, recording_null_p_values
+    from initkit.checks._orthogonal import _record_haar_p_values
+
+    ctx = Context("orthogonal", 3, {})
+    with recording_null_p_values() as sink:
+        _record_haar_p_values(0, 0.2, 10, ctx)
+    assert dict(sink) == pytest.approx({
+        "distribution/sign-symmetry": ctx.rng(99).uniform() * 2 / 1024,
+        "distribution/ks-haar-coordinate": stats.kstwo.sf(0.2, 10),
+    }, rel=1e-12)
+    with recording_null_p_values() as sink:
+        _record_haar_p_values(6, 0.2, 10, ctx)  # |6 − 5| = 1: P(|K − 5| > 1) + U·P(K ∈ {4, 6})
+    more = 1 - sum(stats.binom.pmf(k, 10, 0.5) for k in (4, 5, 6))
+    assert dict(sink)["distribution/sign-symmetry"] == pytest.approx(
+        more + ctx.rng(99).uniform() * 2 * stats.binom.pmf(6, 10, 0.5), rel=1e-12)
+
+
+def test_a_recorded_reference_check_reports_every_sub_test_p_value():
+    """Under recording, the orthogonal distribution aspect reports its two p-values, in [0, 1]."""
+    from initkit.checks._engine import recording_null_p_values
+
+    with recording_null_p_values() as sink, contextlib.redirect_stdout(io.StringIO()):
+        checks.check_orthogonal(reference("orthogonal"), aspect="distribution", seed=0)
+    assert [label for label, _ in sink] == ["distribution/sign-symmetry", "distribution/ks-haar-coordinate"]
+    assert all(0 <= p <= 1 for _, p in sink)
