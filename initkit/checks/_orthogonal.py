@@ -286,6 +286,11 @@ def _sign_fix_advice(samples) -> str:
     if set(off) == {(shape, j) for shape, j in positions if j > 0}:
         return ("W[0, 0] is fine and every later diagonal position is biased: only the first column of Q got "
                 "its sign fixed — multiply every column j by sign(R[j, j]) (q * np.sign(np.diag(r))).")
+    shapes_off = {shape for shape, _ in off}
+    if len(shapes_off) < len(samples) and set(off) == {(shape, j) for shape, j in positions if shape in shapes_off}:
+        return (f"every position of shape{'s' if len(shapes_off) > 1 else ''} "
+                f"{', '.join(map(str, sorted(shapes_off)))} is biased and the others are not: your sign fix "
+                "is missing in some orientations (wide, tall or square) — apply it in every case.")
     if off and set(off) <= {(s.shape, s.diag_positive.shape[1] - 1) for s in samples}:
         return ("only the last diagonal position is biased: your sign fix misses Q's last column (a slice like "
                 "[:, :-1]?) — use q * np.sign(np.diag(r)).")
