@@ -25,6 +25,13 @@ FAMILY_KS = (r"wrong distribution family on shape \(.*\): after standardising \(
              r"function stays below 0\.\d{3} over \d+ samples")
 FAMILY_TAILS = (r"wrong distribution family on shape \(.*: standardised \(mean 0, std 1\) the target .* lies "
                 r"within \[.*\], yours reach \[.*\] — tails where the target has none")
+# … and of the orthogonal Haar test (initkit/checks/_orthogonal.py, distribution).
+DIAGONAL = (r"the diagonal entries W\[j, j\] were positive in \d+ of \d+ \(\d+%\) over 1500 matrices of shapes \(.*\); "
+            r"for a Haar-distributed W each is positive with probability ½ \(\[\d+, \d+\] with near certainty\); "
+            r"positive share of W\[0, 0\], W\[1, 1\], … per shape: .* — ")
+FOURTH = (r"the fourth moment Σᵢ qᵢ⁴ of the first row \(wide W\) or column \(tall W\), scaled to unit length, averages "
+          r"0\.\d{4} over 1500 matrices of shapes .*; for a uniformly random unit vector it is 3/\(m\+2\), 0\.\d{4} on "
+          r"average here \(a correct function lands within \[0\.\d{4}, 0\.\d{4}\]\): your vectors are ")
 
 SUB_TESTS = {
     "xavier_uniform/normal_not_uniform": ("scale", SUPPORT),
@@ -47,10 +54,21 @@ SUB_TESTS = {
     "truncated_normal/tn_mean_ignored": ("distribution", FAMILY_TAILS),
     "variance_scaling/vs_no_correction": ("scale", SPREAD),
     "variance_scaling/vs_scale_unchecked": ("errors", r"returned normally; expected ValueError \(scale must be > 0\)"),
-    "orthogonal/orth_no_sign_fix": ("distribution", r"W\[0, 0\] was positive in 0 of 1500 matrices of shape \(3, 5\); "
-                                                    r"a Haar-distributed W is positive half the time \(\[642, 858\] with "
-                                                    r"near certainty\) — did you multiply Q's columns by the signs of "
-                                                    r"R's diagonal\?$"),
+    "orthogonal/orth_no_sign_fix": ("distribution", DIAGONAL + r"every diagonal position is biased: did you "
+                                                    r"multiply Q's columns by the signs of R's diagonal"),
+    "orthogonal/orth_sign_fix_first_column": ("distribution", DIAGONAL + r"W\[0, 0\] is fine and every later diagonal "
+                                                              r"position is biased: only the first column of Q got its sign fixed"),
+    "orthogonal/orth_sign_fix_all_but_last": ("distribution", r"only the last diagonal position is biased: your sign "
+                                                              r"fix misses Q's last column"),
+    "orthogonal/orth_sign_fix_wide_only": ("distribution", r"is biased and the others are not: your sign fix is missing "
+                                                           r"in some orientations"),
+    "orthogonal/orth_global_sign": ("distribution", r"neighbouring diagonal entries W\[j, j\] and W\[j\+1, j\+1\] had the "
+                                                    r"same sign in \d+ of \d+ pairs .* — did you flip the whole Q by one sign"),
+    "orthogonal/orth_qr_of_uniform": ("distribution", FOURTH + r"flatter than Haar — the matrix you factorised was not "
+                                                      r"standard Gaussian \(light-tailed or one-signed, e\.g\. uniform\)"),
+    "orthogonal/orth_qr_of_symmetric_uniform": ("distribution", FOURTH + r"flatter than Haar — the matrix you factorised"),
+    "orthogonal/orth_qr_of_laplace": ("distribution", FOURTH + r"spikier than Haar — the matrix you factorised was not "
+                                                      r"standard Gaussian \(heavy-tailed, e\.g\. Laplace\)"),
     "orthogonal/orth_no_qr": ("orthogonality", r"W·Wᵀ should be gain²·I = 1·I, but differs from it by up to [\d.]+ "
                                                r"\(tolerance 1\.0e-10\); its rows/columns have norms"),
     "orthogonal/orth_gain_ignored": ("arguments", r"gain=2\): W·Wᵀ should be gain²·I = 4·I.*expected 2\.$"),

@@ -268,8 +268,8 @@ class OrthogonalProber:
     """Per probe: row (or column) norm / gain and whether the Gram matrix is gain²·I; then, over
     300 draws of each of a wide, a tall and a square shape, the statistics of the Haar test
     (``_orthogonal.distribution``): the fourth moment Σᵢqᵢ⁴ of the first unit row/column, the
-    share of each diagonal entry W[j, j] > 0 and the share of neighbouring diagonal signs that
-    agree. Standard errors at 300 draws: ≤ 0.029 for a share, ≤ 0.011 for the fourth moment
+    share of each diagonal entry W[j, j] > 0, the share of neighbouring diagonal signs that
+    agree and, for the square shape, the share of det W > 0. Standard errors at 300 draws: ≤ 0.029 for a share, ≤ 0.011 for the fourth moment
     (√(v/300), ``fourth_moment_law``); tolerances SIGN_TOL = 0.12 and FOURTH_TOL = 0.045, about
     4 standard errors."""
 
@@ -299,7 +299,8 @@ class OrthogonalProber:
                 diag = np.array([np.diagonal(w) > 0 for w in ws])
                 first = [w[0] if shape[0] < shape[1] else w[:, 0] for w in ws]
                 fourth = float(np.mean([np.sum((v / np.linalg.norm(v)) ** 4) for v in first]))
-                haar.append((fourth, tuple(diag.mean(axis=0)), float(np.mean(diag[:, 1:] == diag[:, :-1]))))
+                det = float(np.mean([np.linalg.det(w) > 0 for w in ws])) if shape[0] == shape[1] else 0.5
+                haar.append((fourth, tuple(diag.mean(axis=0)), float(np.mean(diag[:, 1:] == diag[:, :-1])), det))
         except Exception:
             return None
         return out + [haar]
@@ -307,20 +308,20 @@ class OrthogonalProber:
     def target_signature(self, ctx):
         from ._orthogonal import fourth_moment_law
 
-        haar = [(fourth_moment_law(max(s))[0], (0.5,) * min(s), 0.5) for s in self.HAAR_SHAPES]
+        haar = [(fourth_moment_law(max(s))[0], (0.5,) * min(s), 0.5, 0.5) for s in self.HAAR_SHAPES]
         return [(1.0, 1.0)] * len(self.PROBES) + [haar]
 
     def matches(self, a, b) -> bool:
         *pa, ha = a
         *pb, hb = b
         return all(abs(x[0] - y[0]) <= NORM_TOL and x[1] == y[1] for x, y in zip(pa, pb)) and all(
-            abs(fa - fb) <= FOURTH_TOL and abs(ga - gb) <= SIGN_TOL
+            abs(fa - fb) <= FOURTH_TOL and abs(ga - gb) <= SIGN_TOL and abs(ea - eb) <= SIGN_TOL
             and all(abs(x - y) <= SIGN_TOL for x, y in zip(da, db))
-            for (fa, da, ga), (fb, db, gb) in zip(ha, hb))
+            for (fa, da, ga, ea), (fb, db, gb, eb) in zip(ha, hb))
 
     def distance(self, a, b) -> float:
-        return sum(abs(fa - fb) + abs(ga - gb) + sum(abs(x - y) for x, y in zip(da, db))
-                   for (fa, da, ga), (fb, db, gb) in zip(a[-1], b[-1]))
+        return sum(abs(fa - fb) + abs(ga - gb) + abs(ea - eb) + sum(abs(x - y) for x, y in zip(da, db))
+                   for (fa, da, ga, ea), (fb, db, gb, eb) in zip(a[-1], b[-1]))
 
     def evidence(self, student, target) -> str:
         """The first statistic off, in the order the Haar test reads them (so the diagnosis
@@ -331,19 +332,22 @@ class OrthogonalProber:
                 return f"with gain={gain} on {shape} your rows/columns have norm {norm * gain:.3g}, not {gain}"
             if not orthonormal:
                 return f"on {shape} your W·Wᵀ (or Wᵀ·W) is not gain²·I"
-        for shape, (fourth, _, _), (expected, _, _) in zip(self.HAAR_SHAPES, haar, target[-1]):
+        for shape, (fourth, *_), (expected, *_) in zip(self.HAAR_SHAPES, haar, target[-1]):
             if abs(fourth - expected) > FOURTH_TOL:
                 return (f"Σᵢqᵢ⁴ of the first unit row/column of {shape} averaged {fourth:.3f} over {self.DRAWS} "
                         f"draws, not {expected:.3f}")
-        for shape, (_, diag, _) in zip(self.HAAR_SHAPES, haar):
+        for shape, (_, diag, *_) in zip(self.HAAR_SHAPES, haar):
             for j, share in enumerate(diag):
                 if abs(share - 0.5) > SIGN_TOL:
                     where = "" if shape == self.HAAR_SHAPES[0] else f" of {shape}"
                     return f"W[{j}, {j}]{where} was positive in {share:.0%} of {self.DRAWS} draws, not about half"
-        for shape, (_, _, agree) in zip(self.HAAR_SHAPES, haar):
+        for shape, (_, _, agree, _) in zip(self.HAAR_SHAPES, haar):
             if abs(agree - 0.5) > SIGN_TOL:
                 return (f"neighbouring diagonal signs of {shape} agreed in {agree:.0%} of pairs over "
                         f"{self.DRAWS} draws, not about half")
+        for shape, (_, _, _, det) in zip(self.HAAR_SHAPES, haar):
+            if abs(det - 0.5) > SIGN_TOL:
+                return f"det W of {shape} was positive in {det:.0%} of {self.DRAWS} draws, not about half"
         return "your matrices are orthogonal but not Haar-distributed"
 
 

@@ -295,8 +295,8 @@ def _sign_fix_advice(samples) -> str:
         return ("only the last diagonal position is biased: your sign fix misses Q's last column (a slice like "
                 "[:, :-1]?) — use q * np.sign(np.diag(r)).")
     where = ", ".join(f"W[{j}, {j}] of {shape}" for shape, j in off)
-    return (f"biased at {where} only: your sign fix reaches some columns of Q and not the others — multiply "
-            "every column j by the sign of R[j, j] (q * np.sign(np.diag(r))).")
+    return (f"biased at {where} only: the signs of those columns of Q are not random — multiply every column j "
+            "by the sign of R[j, j] (q * np.sign(np.diag(r))) and nothing else.")
 
 
 def _sign_per_position(samples, alpha, ctx, fn) -> str:
@@ -344,7 +344,9 @@ def _determinants(samples, alpha, ctx, fn) -> str:
         if not lo <= k <= hi:
             return (f"det W was positive in {k} of {n} matrices of shape {s.shape}; a Haar-distributed square "
                     f"matrix has det +1 or −1 (× gainⁿ) with probability ½ each ([{lo}, {hi}] with near "
-                    "certainty) — your signs are not random: multiply each column j of Q by sign(R[j, j]).")
+                    f"certainty) — {'too many rotations: did you flip a column to make det W > 0? ' if k > hi else ''}"
+                    "the signs are not random: each column j of Q multiplied by sign(R[j, j]), and no other flip, "
+                    "gives det +1 and −1 equally often.")
     return ""
 
 

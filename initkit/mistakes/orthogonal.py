@@ -177,3 +177,13 @@ def orth_gram_schmidt(shape, gain=1.0, rng=None):
         v = v - q[:, :j] @ (q[:, :j].T @ v)  # twice is enough (Kahan–Parlett)
         q[:, j] = v / np.linalg.norm(v)
     return _back(q, rows, cols, shape, gain)
+
+
+@mistake("orthogonal", ("distribution",), "square shapes forced to det +1 (a rotation, SO(n), not O(n))",
+         hint="you made every square W a rotation (det +1): Haar on O(n) has det −1 half the time — keep the sign-fixed Q as it is")
+def orth_rotation_only(shape, gain=1.0, rng=None):
+    rows, cols, q, r = _tall_gaussian_qr(shape, rng)
+    q = q * np.sign(np.diag(r))
+    if rows == cols and np.linalg.det(q) < 0:
+        q[:, -1] = -q[:, -1]
+    return _back(q, rows, cols, shape, gain)
