@@ -109,30 +109,51 @@ def _qr_with_sign(sign: float):
     return orthogonal
 
 
-@pytest.mark.parametrize("sign, count", [(1.0, "1500"), (-1.0, "0")])
-def test_a_one_signed_orthogonal_is_told_about_the_sign_fix_on_either_side(sign, count):
-    """The sign test is two-sided: W[0, 0] always positive or always negative both get the
-    sign-fix message, from the sign sub-test (not the KS test's "not Haar-distributed")."""
+@pytest.mark.parametrize("sign, share", [(1.0, "100%"), (-1.0, "0%")])
+def test_a_one_signed_orthogonal_is_told_about_the_sign_fix_on_either_side(sign, share):
+    """The sign tests are two-sided: W[0, 0] always positive or always negative both get a
+    sign message naming the biased position (not the KS test's "not Haar-distributed", and not
+    "only the first column got its sign fixed": here the first column is the one that is off)."""
     message = failing_aspects(checks.check_orthogonal, _qr_with_sign(sign), only=("distribution",))["distribution"]
-    assert re.search(rf"W\[0, 0\] was positive in {count} of 1500 matrices .* — did you multiply Q's columns by "
-                     r"the signs of R's diagonal\?", message), message
-    assert "not Haar-distributed" not in message
+    assert re.search(rf"per shape: \(\d+, \d+\): {share}, .* — biased at W\[0, 0\] of \(\d+, \d+\), W\[0, 0\] of "
+                     r"\(\d+, \d+\), W\[0, 0\] of \(\d+, \d+\) only: the signs of those columns of Q are not random",
+                     message), message
+    assert "not Haar-distributed" not in message and "only the first column" not in message
 
 
 def test_a_matrix_law_off_in_shape_only_gets_the_ks_message():
-    """Signs balanced but |W[0, 0]| not Haar: rows and columns of one fixed orthogonal matrix,
-    permuted and given random signs — orthogonal, yet W[0, 0] takes only 25 values."""
-    fixed, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((5, 5)))
+    """The KS sub-test on its own: diagonal entries whose F_m(W_jj/‖·‖) piles up in the middle
+    (|W_jj| too small) with fair signs is told "orthogonal but not Haar-distributed"."""
+    from initkit.checks._engine import Context
+    from initkit.checks._orthogonal import N_PER_SHAPE, _HaarSample, _ks_diagonal
 
-    def orthogonal(shape, gain=1.0, rng=None):
-        rng = rng if rng is not None else np.random.default_rng()
-        w = (rng.choice([-1.0, 1.0], 5)[:, None] * fixed[rng.permutation(5)][:, rng.permutation(5)])
-        return gain * w[:shape[0]]
-
-    message = failing_aspects(checks.check_orthogonal, orthogonal, only=("distribution",))["distribution"]
-    assert re.search(r"W\[0, 0\]/‖W\[0\]‖ over 1500 matrices of shape \(3, 5\) is 0\.\d{3} away \(KS\) from a "
-                     r"coordinate of a uniform point on the sphere \(limit 0\.\d{3}\): your matrices are orthogonal "
+    rng = np.random.default_rng(0)
+    samples = [_HaarSample(shape, rng.random((N_PER_SHAPE, min(shape))) < 0.5, None, np.zeros(N_PER_SHAPE),
+                           np.zeros(N_PER_SHAPE), 0.5 + 0.3 * (rng.random(N_PER_SHAPE) - 0.5))
+               for shape in [(3, 6), (7, 3), (4, 4)]]
+    message = _ks_diagonal(samples, 1e-7 / 6, Context("orthogonal", 0, {}), None)
+    assert re.search(r"a diagonal entry W\[j, j\] divided by the norm of its row \(wide W\) or column \(tall W\), one "
+                     r"per matrix over 1500 matrices of shapes \(3, 6\), \(7, 3\), \(4, 4\), is 0\.\d{3} away \(KS\) from "
+                     r"a coordinate of a uniform point on the sphere \(limit 0\.\d{3}\): your matrices are orthogonal "
                      r"but not Haar-distributed", message), message
+    uniform = [_HaarSample(s.shape, s.diag_positive, None, s.first_column, s.column_mean,
+                           rng.random(N_PER_SHAPE)) for s in samples]
+    assert _ks_diagonal(uniform, 1e-7 / 6, Context("orthogonal", 0, {}), None) == ""
+
+
+def test_no_orthogonal_diagnosis_contradicts_its_headline():
+    """Non-Gaussian QR is never told about the sign fix; sign mistakes are never told the matrix
+    was not Gaussian (issue 17: QR of a U[0, 1) matrix was told "did you multiply Q's columns by
+    sign(diag R)?")."""
+    for key in ("orthogonal/orth_qr_of_uniform", "orthogonal/orth_qr_of_laplace",
+                "orthogonal/orth_qr_of_symmetric_uniform"):
+        message = failing_aspects(checks.check_orthogonal, MISTAKES[key].fn, only=("distribution",))["distribution"]
+        assert "not standard Gaussian" in message, message
+        assert not any(words in message for words in ("sign(", "sign fix", "R's diagonal")), message
+    for key in ("orthogonal/orth_no_sign_fix", "orthogonal/orth_sign_fix_first_column", "orthogonal/orth_global_sign",
+                "orthogonal/orth_sign_fix_all_but_last"):
+        message = failing_aspects(checks.check_orthogonal, MISTAKES[key].fn, only=("distribution",))["distribution"]
+        assert "Gaussian" not in message and "np.sign(np.diag(r))" in message, message
 
 
 def _uniform(bound_factor: float, folded: float = 0.0):

@@ -290,7 +290,7 @@ def _sign_fix_advice(samples) -> str:
     if len(shapes_off) < len(samples) and set(off) == {(shape, j) for shape, j in positions if shape in shapes_off}:
         return (f"every position of shape{'s' if len(shapes_off) > 1 else ''} "
                 f"{', '.join(map(str, sorted(shapes_off)))} is biased and the others are not: your sign fix "
-                "is missing in some orientations (wide, tall or square) — apply it in every case.")
+                "is missing in some orientations (wide, tall or square) — apply q * np.sign(np.diag(r)) in every case.")
     if off and set(off) <= {(s.shape, s.diag_positive.shape[1] - 1) for s in samples}:
         return ("only the last diagonal position is biased: your sign fix misses Q's last column (a slice like "
                 "[:, :-1]?) — use q * np.sign(np.diag(r)).")
@@ -328,7 +328,7 @@ def _adjacent_signs(samples, alpha, ctx, fn) -> str:
         return (f"neighbouring diagonal entries W[j, j] and W[j+1, j+1] had the same sign in {agree} of {n} "
                 f"pairs ({agree / n:.0%}) over {_where(samples)}; for a Haar-distributed W half of them do "
                 f"([{lo}, {hi}] with near certainty) — did you flip the whole Q by one sign (say sign(R[0, 0]))? "
-                "Each column j needs its own sign(R[j, j]).")
+                "Each column j needs its own sign(R[j, j]): q * np.sign(np.diag(r)).")
     return ""
 
 
