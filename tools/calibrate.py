@@ -9,6 +9,8 @@ there), the summary to calibration/calibration-<date>.csv.
     python tools/calibrate.py --correct-seeds 1000 --mistake-seeds 200
     python tools/calibrate.py --tracks torch,keras --correct-seeds 200 --mistake-seeds 50
     python tools/calibrate.py --summarise
+    python tools/calibrate.py --targets orthogonal --correct-seeds 1000 --mistake-seeds 100
+        # one exercise only: its own runs-…-orthogonal.jsonl and calibration-<date>-orthogonal.csv
 
 The framework tracks run fewer seeds: a Keras call costs ~1 ms of eager TensorFlow, and the
 orthogonal check makes 1,500 of them.
@@ -83,13 +85,16 @@ def main(argv=None) -> int:
     parser.add_argument("--mistake-seeds", type=int, default=200)
     parser.add_argument("--tracks", default="numpy", help="comma-separated: numpy,torch,keras")
     parser.add_argument("--summarise", action="store_true", help="only summarise what is on file")
+    parser.add_argument("--targets", default="", help="comma-separated exercises to calibrate (default: all)")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     tracks = tuple(args.tracks.split(","))
-    # one raw file per track set, so runs of different tracks can go on side by side
-    runs = OUT / ("runs.jsonl" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}.jsonl")
+    targets = tuple(t for t in args.targets.split(",") if t)
+    suffix = f"-{'-'.join(targets)}" if targets else ""
+    # one raw file per track set (and target set), so runs of different tracks can go on side by side
+    runs = OUT / (("runs" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}") + suffix + ".jsonl")
     if args.summarise:
-        return summarise()
+        return summarise(targets)
     done = set()
     if runs.exists():
         for line in runs.read_text().splitlines():
@@ -97,12 +102,13 @@ def main(argv=None) -> int:
             done.add((r["entry"], r["seed"]))
     todo = [(key, target, fn, fixed, seed)
             for key, target, fn, fixed, fails, _ in entries(tracks)
+            if not targets or target in targets
             for seed in range(args.mistake_seeds if fails else args.correct_seeds)
             if (key, seed) not in done]
     print(f"{len(done)} runs on file, {len(todo)} to go", flush=True)
     append_records(runs, todo, lambda run: {"entry": run[0], "seed": run[4],
                                             "failed": failed_aspects(run[1], run[2], run[4], run[3])})
-    return summarise()
+    return summarise(targets)
 
 
 def append_records(path: Path, todo: list, record, every: int = 50) -> None:
@@ -120,13 +126,16 @@ def append_records(path: Path, todo: list, record, every: int = 50) -> None:
     print(file=sys.stderr)
 
 
-def summarise() -> int:
+def summarise(targets: tuple = ()) -> int:
+    """Summarise the runs on file into calibration-<date>.csv — with ``targets``, only those
+    exercises' entries, into calibration-<date>-<targets>.csv."""
     records = [json.loads(line) for runs in sorted(OUT.glob("runs*.jsonl")) for line in runs.read_text().splitlines()]
     tracks = {"numpy"} | {r["entry"].split(":")[0] for r in records if ":" in r["entry"].split("/")[0]}
-    expected = {key: (tuple(fails), track) for key, _, _, _, fails, track in entries(tuple(sorted(tracks)))}
+    expected = {key: (tuple(fails), track, target)
+                for key, target, _, _, fails, track in entries(tuple(sorted(tracks)))}
     stats: dict[str, dict] = {}
     for r in records:
-        if r["entry"] not in expected:
+        if r["entry"] not in expected or (targets and expected[r["entry"]][2] not in targets):
             continue
         s = stats.setdefault(r["entry"], {"seeds": 0, "exact": 0, "false_fails": 0, "other": set()})
         s["seeds"] += 1
@@ -137,13 +146,13 @@ def summarise() -> int:
             s["false_fails"] += bool(got)
         if set(got) != set(listed):
             s["other"].add(",".join(got) or "none")
-    path = OUT / f"calibration-{datetime.date.today().isoformat()}.csv"
+    path = OUT / f"calibration-{datetime.date.today().isoformat()}{'-' + '-'.join(targets) if targets else ''}.csv"
     bad = 0
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["entry", "track", "kind", "listed_aspects", "seeds", "exact_verdicts", "false_fails", "deviations"])
         for key, s in sorted(stats.items()):
-            listed, track = expected[key]
+            listed, track, _ = expected[key]
             w.writerow([key, track, "mistake" if listed else "correct", ",".join(listed), s["seeds"],
                         s["exact"], s["false_fails"], ";".join(sorted(s["other"]))])
             bad += s["exact"] != s["seeds"]
