@@ -269,9 +269,9 @@ class OrthogonalProber:
     300 draws of each of a wide, a tall and a square shape, the statistics of the Haar test
     (``_orthogonal.distribution``): the fourth moment Σᵢqᵢ⁴ of the first unit row/column, the
     share of each diagonal entry W[j, j] > 0, the share of neighbouring diagonal signs that
-    agree and, for the square shape, the share of det W > 0. Standard errors at 300 draws: ≤ 0.029 for a share, ≤ 0.011 for the fourth moment
-    (√(v/300), ``fourth_moment_law``); tolerances SIGN_TOL = 0.12 and FOURTH_TOL = 0.045, about
-    4 standard errors."""
+    agree and, for the square shape, the share of det W > 0. Standard errors at 300 draws:
+    ≤ 0.029 for a share, ≤ 0.011 for the fourth moment (√(v/300), ``fourth_moment_law``);
+    tolerances SIGN_TOL = 0.12 and FOURTH_TOL = 0.045, about 4 standard errors."""
 
     PROBES = [((6, 10), 1.0), ((10, 6), 2.0), ((4, 3, 2, 2), 0.5), ((8, 8), 3.0)]
     HAAR_SHAPES = [(3, 5), (5, 3), (4, 4)]
