@@ -74,8 +74,9 @@ def orth_no_transpose(shape, gain=1.0, rng=None):
 # - sign mistakes — no fix, first column only, all but the last column, a fix in some
 #   orientations only, one global sign from R[0, 0], det forced to +1: caught at 100/100 seeds
 #   with numpy, scipy, torch and TensorFlow QR. Their counts sit far outside the acceptance
-#   regions (a biased position: ≤ ~95 of 500 positive against [183, 317]; neighbours agreeing:
-#   ~78 % against 46–54 %; det > 0: 500 of 500 against [187, 313]).
+#   regions (e.g. the missed last column: 34–93 of 500 positive against [183, 317] where the
+#   per-position test fired first; neighbours agreeing ~78 % against 46–54 %; det > 0 for
+#   500 of 500 against [187, 313]).
 # - QR of non-Gaussian matrices, by the fourth moment (statistic / Bernstein threshold, minimum
 #   over seeds 0–99): U[0, 1) 3.1, U(−1, 1) 3.1, Laplace 2.8 — covered. Student-t(5) 1.39
 #   (caught at 100/100, but with less margin than the design's 1 − 1e-5 asks: not claimed).
