@@ -278,6 +278,18 @@ def test_the_fourth_moment_law_of_a_unit_vector_matches_its_dirichlet_moments():
     assert s4.var() == pytest.approx(var, rel=0.02)  # relative s.e. of a variance ≈ √(2/n)·√(κ/2) < 0.4 %
 
 
+def test_the_variance_of_the_column_mean_follows_the_covariance_of_two_haar_columns():
+    """(v + (k − 1)·Cov)/k with Cov = 3((m − 2)E S + E S²)/(m² − 1) − (E S)²; on the circle
+    (m = k = 2) the two columns (c, s), (−s, c) have equal S, so the mean has variance v."""
+    from initkit.checks._orthogonal import fourth_moment_law, fourth_moment_mean_variance
+
+    assert fourth_moment_mean_variance(2, 2) == pytest.approx(fourth_moment_law(2)[1], rel=1e-12)
+    assert fourth_moment_mean_variance(7, 1) == fourth_moment_law(7)[1]
+    q = stats.ortho_group.rvs(6, size=100_000, random_state=np.random.default_rng(1))[:, :, :3]
+    s = np.sum(q**4, axis=1).mean(axis=1)
+    assert s.var() == pytest.approx(fourth_moment_mean_variance(6, 3), rel=0.03)  # s.e. of the variance ≈ 0.6 %
+
+
 def test_a_recorded_reference_check_reports_every_sub_test_p_value():
     """Under recording, the orthogonal distribution aspect reports its seven p-values, in [0, 1]."""
     from initkit.checks._engine import recording_null_p_values

@@ -104,6 +104,22 @@ def fourth_moment_law(m: int) -> tuple[float, float]:
     return mean, second - mean**2
 
 
+def fourth_moment_mean_variance(m: int, k: int) -> float:
+    """Variance of the mean of S over k orthonormal columns of a Haar matrix (m rows).
+
+    Two columns: given q₁, q₂ is uniform on the unit sphere of q₁^⊥ (dimension m − 1), and a
+    coordinate of such a vector has E (e_lᵀq₂)⁴ = 3‖P e_l‖⁴/((m−1)(m+1)), P = I − q₁q₁ᵀ,
+    ‖P e_l‖² = 1 − q_l1². So E[S₂ | q₁] = 3(m − 2 + S₁)/(m² − 1) and
+    Cov(S₁, S₂) = 3((m − 2)·E S + E S²)/(m² − 1) − (E S)²; the mean of k exchangeable columns
+    has variance (v + (k − 1)·Cov)/k.
+    """
+    mean, var = fourth_moment_law(m)
+    if k == 1:
+        return var
+    cov = 3 * ((m - 2) * mean + var + mean**2) / (m * m - 1) - mean**2
+    return (var + (k - 1) * cov) / k
+
+
 def _distribution_shapes(ctx: Context) -> list:
     """Three small shapes (wide, tall, even square): few diagonal positions, so a sign bias at
     one position is not diluted; spheres of dimension 6–9 for the fourth-moment test."""
@@ -168,8 +184,8 @@ def distribution(fn, ctx):
     5. fourth moment: each unit vector q (a row of a wide W, a column of a tall one) is uniform
        on S^{m−1}, so S = Σᵢ qᵢ⁴ has the mean and variance of ``fourth_moment_law``. For the
        first unit vector (QR of A leaves it A[:, 0]/‖A[:, 0]‖: a non-Gaussian A shows most
-       there) and for the mean over the k vectors (its variance ≤ that of one vector: an average
-       of identically distributed variables). Bernstein for the sum over matrices,
+       there) and for the mean over the k vectors (its exact variance from the covariance of
+       two orthonormal columns, ``fourth_moment_mean_variance``). Bernstein for the sum over matrices,
        ``_stats.bernstein_sum_interval``, with the one-sided ranges 1 − μ and μ − 1/m.
     6. KS: u = F_m(W_jj/‖its unit vector‖), one entry per matrix (j cycling over the
        diagonal), is U(0, 1) — i.i.d. across matrices; DKW.
@@ -214,6 +230,8 @@ def _fourth_moment(samples, alpha, ctx, fn) -> str:
         total, var, above, below, expected = 0.0, 0.0, 0.0, 0.0, 0.0
         for s in samples:
             mu, v = fourth_moment_law(s.sphere)
+            if attr == "column_mean":
+                v = fourth_moment_mean_variance(s.sphere, min(s.shape))
             x = getattr(s, attr)
             total += float(np.sum(x - mu))
             var += len(x) * v
