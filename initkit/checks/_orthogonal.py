@@ -185,13 +185,17 @@ def distribution(fn, ctx):
        on S^{m−1}, so S = Σᵢ qᵢ⁴ has the mean and variance of ``fourth_moment_law``. For the
        first unit vector (QR of A leaves it A[:, 0]/‖A[:, 0]‖: a non-Gaussian A shows most
        there) and for the mean over the k vectors (its exact variance from the covariance of
-       two orthonormal columns, ``fourth_moment_mean_variance``). Bernstein for the sum over matrices,
-       ``_stats.bernstein_sum_interval``, with the one-sided ranges 1 − μ and μ − 1/m.
+       two orthonormal columns, ``fourth_moment_mean_variance``). Bernstein for the sum over
+       matrices, ``_stats.bernstein_sum_interval``, with the one-sided ranges 1 − μ and μ − 1/m.
     6. KS: u = F_m(W_jj/‖its unit vector‖), one entry per matrix (j cycling over the
        diagonal), is U(0, 1) — i.i.d. across matrices; DKW.
 
-    α: six sub-tests, α/6 each (Bonferroni); the K per-position tests get α/(6K) each, the two
-    fourth-moment statistics α/12 each.
+    α: six sub-tests, α/6 each (Bonferroni, which needs no independence between them — det and
+    the diagonal signs are dependent); the K per-position tests get α/(6K) each, the two
+    fourth-moment statistics α/12 each. Null laws verified by simulation: the diagonal sign
+    patterns of initkit's matrices and scipy.stats.ortho_group's are uniform over {±1}^k and
+    det > 0 half the time (χ², 20,000 draws); the p-values of all seven statistics are uniform
+    over the seeds (calibration/null-p-values-*-orthogonal.csv).
     """
     rng = ctx.rng(2)
     a6 = ctx.alpha / 6
