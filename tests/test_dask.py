@@ -168,3 +168,35 @@ def test_workers_with_other_code_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(grade.job, "fingerprint", lambda: "head-only")  # the local workers compute their own
     with pytest.raises(grade.GradeError, match="run other code or package versions than this head"):
         grade.grade_class(grade.Course.load(root.path, VARIANCE), progress=False, budget=60.0, dask="local:1")
+
+
+#: tests/test_integrity.py's attacks on the processes around the kernel, here on a real
+#: cluster: SIGKILL every PID it can name and its parent, os._exit when called, fork until
+#: refused. Each must score what its honest control scores and kill no Dask worker.
+WORKER_ATTACKS = ("kill_everything", "exit_at_call", "forks")
+
+
+def test_attacks_on_the_grading_processes_never_kill_a_dask_worker(tmp_path):
+    from test_integrity import ANSWER, ATTACKS, RIGHT
+    from tools import grade
+
+    root = CourseRoot.create(tmp_path / "class", [VARIANCE])
+    expected = {"control_solver": 3.0}
+    root.submit("control_solver", VARIANCE, {ANSWER: RIGHT})
+    for name in WORKER_ATTACKS:
+        source, points = ATTACKS[name]
+        root.submit(name, VARIANCE, {ANSWER: source})
+        expected[name] = float(points)
+    (tmp_path / "dask").mkdir()
+    cluster = Cluster(tmp_path / "dask")
+    try:
+        run = grade.grade_class(grade.Course.load(root.path, VARIANCE), progress=False, budget=120.0,
+                                dask=cluster.address)
+        alive = [w.poll() is None for w in cluster.workers]
+    finally:
+        cluster.close()
+
+    assert cluster.started == 2 and alive == [True, True], (cluster.started, alive)  # no worker died
+    assert {name: run.results[name].score for name in expected} == expected
+    assert all(run.results[name].status == "graded" for name in expected), \
+        {name: run.results[name].problems for name in expected}
