@@ -19,8 +19,10 @@ parameters back.
   beyond ±2σ (``_random.assert_scale``).
 - distribution: per weight tensor, the family on standardised values (``_random.assert_family``);
   for Keras also that two layers of the same shape got different kernels and that the seed
-  decides the draw (same seed ⇒ same weights, another seed ⇒ others); for torch that another
-  seed of the global generator gives other weights (a private generator is not the policy).
+  decides the draw (same seed ⇒ same weights, another seed ⇒ others); for torch that torch's
+  global generator decides the draw: the same ``torch.manual_seed`` reproduces every weight,
+  another changes every weight — a private generator or a ``torch.manual_seed`` inside fails,
+  each with its own message (``_torch_rng.assert_init_weights_global_rng``).
 
 α: each aspect splits ``ALPHA_PER_ASPECT`` evenly over its weight tensors (union bound).
 Power: the smallest weight has 4,800 values and each model has one of ≥ 65,536 (torch) or
@@ -41,6 +43,7 @@ import numpy as np
 from . import _laws
 from ._engine import CheckFailed, Context, call_student
 from ._random import assert_family, assert_scale
+from ._torch_rng import assert_init_weights_global_rng
 
 SENTINEL = 0.5
 TRUNCATION_STD = 0.87962566103423978  # std of N(0, 1) cut at ±2: Keras divides by it
@@ -380,23 +383,9 @@ def _distribution(track: str, initialized):
         if track == "keras":
             extra = _assert_keras_seeding(fn, ctx, weights, initialized)
         else:
-            extra = _assert_torch_global_rng(weights, initialized(fn, ctx, 4))
+            extra = assert_init_weights_global_rng(fn, ctx)
         return f"{len(weights)} weights, KS on standardised values{extra}"
     return distribution
-
-
-def _assert_torch_global_rng(weights: list[Param], other_seed: list[Param]) -> str:
-    """Another seed of torch's global generator gives other weights: a function that draws from
-    a private generator of its own (``torch.Generator().manual_seed(0)``) starts every model alike."""
-    first = weights[0]
-    other = [p for p in other_seed if p.role == "weight"][0]
-    if np.array_equal(first.values, other.values):
-        raise CheckFailed(
-            f"two calls after different torch.manual_seed(...) gave the same weights ({first.name} of "
-            f"{first.model}): draw from torch's global generator — call torch.nn.init's functions "
-            "without generator= — so that torch.manual_seed decides the draw."
-        )
-    return "; drawn from torch's global generator"
 
 
 def _assert_keras_seeding(fn, ctx: Context, weights: list[Param], initialized) -> str:
