@@ -293,7 +293,7 @@ class _Server:
             params = _init_weights.initialized_keras(fn, ctx, int(request["stream"]), int(request["seed_offset"]))
         return [{"model": p.model, "name": p.name, "layer": p.layer, "role": p.role,
                  "values": np.asarray(p.values, dtype=np.float64), "fans": tuple(int(f) for f in p.fans),
-                 "nested": bool(p.nested)} for p in params]
+                 "nested": bool(p.nested), "initializer_set": bool(p.initializer_set)} for p in params]
 
 
 def _user_namespace() -> dict:

@@ -61,6 +61,7 @@ class Param:
     law: _laws.Law | None = None   # the weight's target law
     fans: tuple = ()               # (fan_in, fan_out) of a weight
     nested: bool = False           # inside a nested container (not a direct child of the model)
+    initializer_set: bool = False  # Keras: the function replaced the layer's kernel_/bias_initializer
 
     @property
     def where(self) -> str:
@@ -184,29 +185,40 @@ def params_from_data(track: str, rows) -> list[Param]:
             fans = tuple(int(f) for f in row["fans"])
             law = weight_law(track, str(row["layer"]), fans) if row["role"] == "weight" else None
             params.append(Param(str(row["model"]), str(row["name"]), str(row["layer"]), str(row["role"]),
-                                values, law, fans, bool(row["nested"])))
+                                values, law, fans, bool(row["nested"]), bool(row.get("initializer_set", False))))
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         raise CheckFailed("the kernel sent the model's parameters in a form the check cannot read.") from None
     return params
 
 
-def keras_params(description: str, model) -> list[Param]:
+def _initializers(model) -> dict:
+    """{layer name: (kernel_initializer, bias_initializer)} of a Keras model's layers, to see
+    afterwards whether the student's function replaced them."""
+    return {layer.name: (getattr(layer, "kernel_initializer", None), getattr(layer, "bias_initializer", None))
+            for layer in model.layers}
+
+
+def keras_params(description: str, model, initializers_before: dict | None = None) -> list[Param]:
     import keras
 
     def read(variable):  # (convert_to_numpy on a Variable warns under NumPy 2: .numpy() does not)
         return np.array(variable.numpy(), dtype=np.float64)
 
+    before = initializers_before or {}
     params = []
     for layer in model.layers:
         kind = type(layer).__name__
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
+            kernel_init, bias_init = before.get(layer.name, (layer.kernel_initializer, layer.bias_initializer))
             w = read(layer.kernel)
             receptive = math.prod(w.shape[:-2])
             fans = (w.shape[-2] * receptive, w.shape[-1] * receptive)
             params.append(Param(description, f"{layer.name}/kernel", kind, "weight", w,
-                                weight_law("keras", kind, fans), fans))
+                                weight_law("keras", kind, fans), fans,
+                                initializer_set=layer.kernel_initializer is not kernel_init))
             if layer.bias is not None:
-                params.append(Param(description, f"{layer.name}/bias", kind, "bias", read(layer.bias)))
+                params.append(Param(description, f"{layer.name}/bias", kind, "bias", read(layer.bias),
+                                    initializer_set=layer.bias_initializer is not bias_init))
         elif isinstance(layer, keras.layers.BatchNormalization):
             params.append(Param(description, f"{layer.name}/gamma", kind, "bn_weight", read(layer.gamma)))
             params.append(Param(description, f"{layer.name}/beta", kind, "bn_bias", read(layer.beta)))
@@ -254,8 +266,9 @@ def initialized_keras(fn, ctx: Context, stream: int, seed_offset: int = 0) -> li
     for i, (description, model) in enumerate(keras_models(ctx.seed)):
         for w in model.trainable_weights:
             w.assign(np.full(tuple(w.shape), SENTINEL, dtype="float32"))
+        initializers = _initializers(model)
         call_student(_Call(fn, "init_weights_keras", description), "init_weights_keras", model, seed + 1000 * i)
-        params += keras_params(description, model)
+        params += keras_params(description, model, initializers)
     return params
 
 
@@ -293,7 +306,15 @@ def _coverage_hint(problems: list[Param], params: list[Param], track: str) -> st
     linear = "Linear" if track == "torch" else "Dense"
     hints = []
     linear_weights = [p for p in params if p.layer == linear and p.role == "weight"]
-    if linear_weights and all(p.untouched for p in linear_weights):
+    set_too_late = [p for p in problems if p.untouched and p.initializer_set]
+    if set_too_late:
+        hints.append(f"Your function set {'kernel' if set_too_late[0].role == 'weight' else 'bias'}_initializer "
+                     f"on {set_too_late[0].name.split('/')[0]}, but the model is already built: a Keras layer "
+                     "uses its initializers once, when it creates its weights, so setting the attribute "
+                     "afterwards changes nothing. Assign the values instead: layer.kernel.assign("
+                     "GlorotNormal(seed=seed + i)(layer.kernel.shape)) and layer.bias.assign("
+                     "keras.ops.zeros(layer.bias.shape)).")
+    elif linear_weights and all(p.untouched for p in linear_weights):
         hints.append(f"No {linear} layer was set: a loop that handles only convolutions and BatchNorm "
                      f"(method two in section 4) initializes nothing in an all-{linear} model — add a "
                      f"branch for {'nn.Linear' if track == 'torch' else 'keras.layers.Dense'}.")
