@@ -252,6 +252,7 @@ def test_keras_track_serialization_round_trips(name, seed_kind):
     revived = deserialize_keras_object(serialized)  # no custom_objects: found by its registered name
     assert type(revived) is type(initializer)
     assert _config_json(revived) == config and set(dir(revived)) == set(dir(initializer))
+    assert type(keras.initializers.get(f"initkit>{name}")) is type(initializer)  # as initializers.get("glorot_normal")
 
 
 @pytest.mark.parametrize("name", list(ALL_CLASSES))

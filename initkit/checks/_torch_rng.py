@@ -26,7 +26,7 @@ import hashlib
 
 import numpy as np
 
-from ._engine import CheckFailed, Context, call_student
+from ._engine import CheckFailed, Context, call_student, rng_words
 
 NAN = float("nan")
 
@@ -119,15 +119,15 @@ def assert_unseeded_path(fn, name: str, shape: tuple, ctx: Context) -> str:
     if not isinstance(runs, list) or len(runs) != 4 or not all(isinstance(r, dict) for r in runs):
         raise _unreadable()
     student = getattr(fn, "__name__", name)
+    example = rng_words(fn, name)[1]  # tensor.uniform_(…, generator=generator), or normal_ for normal laws
     call = f"{student}(torch.empty({tuple(shape)!r}, requires_grad=True))"
-    why = (f"torch.nn.init's users call {student}(layer.weight) with no generator — nn.Linear does, and so "
-           "does the notebook's layer cell")
+    why = (f"torch.nn.init's users call {student}(layer.weight) with no generator — as nn.Linear itself "
+           "calls kaiming_uniform_(self.weight, a=math.sqrt(5))")
     for run in runs:
         if run.get("raised"):
             raise CheckFailed(
                 f"{call} — no generator — raised {str(run['raised'])[:300]}: {why}. With generator=None "
-                "draw from torch's default generator: pass it on as it is, "
-                "tensor.uniform_(-bound, bound, generator=generator) accepts None."
+                f"draw from torch's default generator: pass it on as it is, {example} accepts None."
             )
     values = [run.get("values") for run in runs]
     if not all(isinstance(v, np.ndarray) and v.shape == tuple(shape) for v in values):
@@ -151,8 +151,7 @@ def assert_unseeded_path(fn, name: str, shape: tuple, ctx: Context) -> str:
             f"function draws from a fixed generator of its own (like `generator or "
             f"torch.Generator().manual_seed(1234)`, or an unseeded torch.Generator(), which always starts "
             f"alike), so every layer nn.Linear builds would get the same weights; {why}. Pass "
-            f"generator=None on to torch (tensor.uniform_(..., generator=generator)): it then draws from "
-            f"torch's global generator."
+            f"generator=None on to torch ({example}): it then draws from torch's global generator."
         )
     if not np.array_equal(first, again):
         raise CheckFailed(
