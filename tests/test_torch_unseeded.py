@@ -113,3 +113,22 @@ def test_init_weights_global_rng_probe_holds_at_seeds_0_to_99(key):
         if failed != expected:
             wrong.append(seed)
     assert not wrong, wrong
+
+
+TORCH_ROWS = [("xavier_uniform", "xavier_uniform_"), ("xavier_normal", "xavier_normal_"),
+              ("kaiming_uniform", "kaiming_uniform_"), ("kaiming_normal", "kaiming_normal_"),
+              ("truncated_normal", "trunc_normal_"), ("orthogonal", "orthogonal_")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target, name", TORCH_ROWS)
+def test_initkit_torch_track_passes_rng_at_seeds_0_to_99(target, name):
+    fn, check = from_torch(reference_track("torch", name)), getattr(checks, f"check_{target}")
+    failed = [seed for seed in range(100) if "rng" in entry_failures_of(check, fn, seed)]
+    assert not failed, failed
+
+
+def entry_failures_of(check, fn, seed):
+    from verdicts import failing_aspects
+
+    return failing_aspects(check, fn, seed, only=("rng",))
