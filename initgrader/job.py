@@ -76,7 +76,7 @@ def run(job: Job, scratch: str | os.PathLike | None = None) -> Outcome:
         (root / "gradebook.db").write_bytes(job.gradebook)
         seeds, report, log = private / "seeds.json", private / "report.jsonl", private / "autograde.log"
         seeds.write_text(json.dumps(job.seeds))
-        command = [sys.executable, "-m", "nbgrader", "autograde", job.assignment, f"--student={job.student}",
+        command = [sys.executable, "-m", "initgrader.nbgrader_main", "autograde", job.assignment, f"--student={job.student}",
                    "--force", f"--Execute.timeout={job.timeout}", f"--IsolatedExecute.sandbox={job.sandbox}",
                    f"--IsolatedExecute.submission_budget={job.budget}", f"--IsolatedExecute.report_file={report}",
                    f"--IsolatedExecute.seeds_file={seeds}", f"--CourseDirectory.root={root}",

@@ -14,7 +14,8 @@ from here and only from here:
 
 - what the student's function returned or raised for each call (the answer itself);
 - whether an object is a library function (``library_origin``) and its ``__name__``;
-- the global random state before and after calls (the rng aspect's "global state untouched");
+- the global random state before and after calls (the rng aspect's "global state untouched",
+  and torch's around the PyTorch track's calls without a generator);
 - the weights of the check's models after ``init_weights_*`` ran on them;
 - the Keras ``get_config`` round trip's verdict.
 
@@ -43,7 +44,7 @@ import numpy as np
 # Imported when the kernel starts (IsolatedExecute's exec_lines), before any student code: a
 # notebook that later patches builtins or scipy cannot break these imports.
 from initgrader import wire
-from initkit.checks import _adapters, _engine, _guard, _init_weights
+from initkit.checks import _adapters, _engine, _guard, _init_weights, _torch_rng
 
 #: Seconds one call of the student's code may take here before the in-kernel watchdog
 #: interrupts it (the grader enforces its own, longer deadline from outside).
@@ -267,6 +268,20 @@ class _Server:
         return {"numpy": [state[0], state[1], *state[2:]],
                 "torch": torch.get_rng_state().numpy().copy() if torch is not None else None}
 
+    def op_torch_unseeded(self, request: dict) -> list:
+        """The rng aspect's probe of a ``from_torch`` adapter: the student's function called
+        without a generator after ``torch.manual_seed`` (``_torch_rng.unseeded_runs``)."""
+        fn = self.handles[request["handle"]]
+        shape = tuple(int(n) for n in request["shape"])
+        seeds = [None if s is None else int(s) for s in request["seeds"]]
+        return fn.unseeded(shape, seeds)
+
+    def op_torch_global_rng(self, request: dict) -> list:
+        """``init_weights_torch`` run after ``torch.manual_seed`` of each seed: weight digests and
+        torch's global state (``_torch_rng.global_rng_runs``)."""
+        fn = self.handles[request["handle"]]
+        return _torch_rng.global_rng_runs(fn, int(request["seed"]), [int(s) for s in request["seeds"]])
+
     def op_initialized(self, request: dict) -> list:
         """Run initkit's own init_weights harness on the student's function here; send the
         parameters back as data (the grader recomputes each weight's target law itself)."""
@@ -278,7 +293,7 @@ class _Server:
             params = _init_weights.initialized_keras(fn, ctx, int(request["stream"]), int(request["seed_offset"]))
         return [{"model": p.model, "name": p.name, "layer": p.layer, "role": p.role,
                  "values": np.asarray(p.values, dtype=np.float64), "fans": tuple(int(f) for f in p.fans),
-                 "nested": bool(p.nested)} for p in params]
+                 "nested": bool(p.nested), "initializer_set": bool(p.initializer_set)} for p in params]
 
 
 def _user_namespace() -> dict:

@@ -123,6 +123,8 @@ class RemoteFunction:
             self.describe = _adapters.describer(adapter, self.__name__)
             if adapter == "keras":
                 self.extra_interface = self._extra_interface
+            else:
+                self.unseeded = self._unseeded
 
     # --- what the checks call -----------------------------------------------------------
 
@@ -151,6 +153,15 @@ class RemoteFunction:
     def global_rng_state(self) -> tuple:
         state = self._request("global_state")
         return state["numpy"], state["torch"]
+
+    def _unseeded(self, shape: tuple, seeds: list) -> list:
+        """``from_torch(fn).unseeded``: calls without a generator, run in the kernel."""
+        return self._request("torch_unseeded", shape=[int(n) for n in shape],
+                             seeds=[None if s is None else int(s) for s in seeds])
+
+    def torch_global_rng_remotely(self, seed: int, seeds: list) -> list:
+        """``init_weights_torch`` after ``torch.manual_seed`` of each seed, run in the kernel."""
+        return self._request("torch_global_rng", seed=int(seed), seeds=[int(s) for s in seeds])
 
     def initialized_remotely(self, track: str, seed: int, stream: int, seed_offset: int) -> list:
         return self._request("initialized", track=track, seed=int(seed), stream=int(stream),

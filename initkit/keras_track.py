@@ -4,6 +4,8 @@ Keras semantics: shapes in Keras' layout ``(*kernel, in, out)``, "truncated_norm
 ±2σ by resampling with σ corrected by 0.87962566103423978, and seeding as in Keras 3 — an
 initializer built with an int seed (or none: then a random int is picked once) returns the
 same values at every call; pass a ``keras.random.SeedGenerator`` for fresh values per call.
+Every public class is registered for Keras serialization (package "initkit"): a model built
+with them saves and loads as one built with Keras' own.
 
 >>> init = HeNormal(seed=0)
 >>> w = init((3, 3, 16, 32))
@@ -46,6 +48,12 @@ def _resolve_seed(seed):
     return seed
 
 
+#: Registers a class for Keras serialization under "initkit>ClassName", so a model built with
+#: it can be saved (``model.save``) and loaded (``keras.models.load_model``) without
+#: ``custom_objects`` — importing initkit.keras_track is enough.
+_serializable = keras.saving.register_keras_serializable(package="initkit")
+
+
 class _SeededInitializer(keras.initializers.Initializer):
     def __init__(self, seed=None):
         self._init_seed = seed
@@ -56,6 +64,7 @@ class _SeededInitializer(keras.initializers.Initializer):
         return {"seed": seed if not isinstance(seed, keras.random.SeedGenerator) else None}
 
 
+@_serializable
 class VarianceScaling(_SeededInitializer):
     r"""Weights of variance :math:`s = \text{scale}/\max(1, n)`, :math:`n` = fan_in, fan_out
     or their mean (``mode``), from a ``distribution``:
@@ -110,36 +119,42 @@ class _Preset(VarianceScaling):
         return {"seed": super().get_config()["seed"]}
 
 
+@_serializable
 class GlorotUniform(_Preset):
     r""":math:`U(\pm\sqrt{6/(\text{fan\_in}+\text{fan\_out})})`: scale 1, fan_avg, uniform."""
 
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_avg", "uniform"
 
 
+@_serializable
 class GlorotNormal(_Preset):
     r"""Truncated normal of variance :math:`2/(\text{fan\_in}+\text{fan\_out})`: scale 1, fan_avg."""
 
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_avg", "truncated_normal"
 
 
+@_serializable
 class HeUniform(_Preset):
     r""":math:`U(\pm\sqrt{6/\text{fan\_in}})`: scale 2, fan_in, uniform."""
 
     SCALE, MODE, DISTRIBUTION = 2.0, "fan_in", "uniform"
 
 
+@_serializable
 class HeNormal(_Preset):
     r"""Truncated normal of variance :math:`2/\text{fan\_in}`: scale 2, fan_in."""
 
     SCALE, MODE, DISTRIBUTION = 2.0, "fan_in", "truncated_normal"
 
 
+@_serializable
 class LecunNormal(_Preset):
     r"""Truncated normal of variance :math:`1/\text{fan\_in}`: scale 1, fan_in."""
 
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_in", "truncated_normal"
 
 
+@_serializable
 class Orthogonal(_SeededInitializer):
     r""":math:`g\,Q` in Keras' layout: rows = prod(shape[:-1]), cols = shape[-1]; :math:`Q`
     Haar-distributed (QR of a Gaussian matrix in its tall orientation, sign fix).

@@ -12,6 +12,7 @@ returns it.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 
@@ -44,6 +45,15 @@ def _check_generator(generator) -> None:
             "generator must be a torch.Generator or None; "
             f"received {type(generator).__name__}"
         )
+
+
+def _zero_element_no_op(tensor) -> bool:
+    """True (after torch's warning) for a tensor with a 0 in its shape: ``kaiming_*_`` and a
+    layer's default init leave it as it is, as torch.nn.init does."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
 
 
 def _fill_uniform_(tensor, bound: float, generator):
@@ -84,6 +94,8 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
         >>> w = kaiming_uniform_(torch.empty(64, 32, 3, 3), mode="fan_out", nonlinearity="relu")
     """
     _check_tensor(tensor), _check_generator(generator)
+    if _zero_element_no_op(tensor):
+        return tensor
     bound = math.sqrt(3.0) * kaiming_std(tuple(tensor.shape), a, mode, nonlinearity)
     return _fill_uniform_(tensor, bound, generator)
 
@@ -95,6 +107,8 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
         >>> w = kaiming_normal_(torch.empty(64, 32), nonlinearity="relu")
     """
     _check_tensor(tensor), _check_generator(generator)
+    if _zero_element_no_op(tensor):
+        return tensor
     std = kaiming_std(tuple(tensor.shape), a, mode, nonlinearity)
     return _fill_normal_(tensor, std, generator)
 
@@ -173,6 +187,8 @@ def default_init_(weight, bias=None, generator=None):
         >>> _ = default_init_(lin.weight, lin.bias)
     """
     _check_tensor(weight), _check_generator(generator)
+    if 0 in weight.shape:  # torch's kaiming_uniform_ warns here, and fills the bias from U(±0)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
     fan_in, _ = compute_fans(tuple(weight.shape))
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     _fill_uniform_(weight, bound, generator)

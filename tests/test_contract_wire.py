@@ -75,3 +75,78 @@ def test_the_loopback_is_the_grader_path():
     """A remote call returns the kernel's answer as data: a float32 scalar stays float32."""
     f = remote(lambda *args: np.float32(1.5), "var_of_product")
     assert isinstance(f, proxy.RemoteFunction) and type(f(1.0, 2.0, 3.0, 4.0)) is np.float32
+
+
+# --- the PyTorch track's unseeded path, probed in the kernel (issue 17, item 5) --------------------
+
+import contextlib  # noqa: E402
+
+
+@contextlib.contextmanager
+def in_kernel(fn, name: str):
+    """``fn`` as the grader sees it, for the length of a check: ``from_torch`` of it resolves
+    the name again in the kernel (the adapter is built there), so the name stays defined."""
+    main = sys.modules["__main__"].__dict__
+    main[name] = fn
+    try:
+        channel = LoopbackChannel()
+        yield proxy.RemoteFunction(channel, name, proxy._resolve(channel, name)), channel
+    finally:
+        del main[name]
+
+
+def _torch_entries():
+    try:
+        from initkit.mistakes import load_track
+
+        load_track("torch")
+    except ImportError:
+        return [], []
+    pool = {**MISTAKES, **CORRECT}
+    track = sorted(k for k, e in pool.items() if e.track == "torch" and not e.whole_model)
+    models = sorted(k for k, e in pool.items() if e.target == "init_weights_torch")
+    return track, models
+
+
+TORCH_TRACK, TORCH_MODELS = _torch_entries()
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("key", TORCH_TRACK)
+def test_the_torch_rng_aspect_keeps_its_verdict_through_the_grader(key):
+    """The rng aspect — its unseeded probe included — graded through the proxy: the same verdict
+    and message as in-process, and the probe ran in the kernel (its op was requested)."""
+    entry = {**MISTAKES, **CORRECT}[key]
+    check = getattr(checks, f"check_{entry.target}")
+    here = failing_aspects(check, entry.graded, 0, only=("rng",))
+    with in_kernel(entry.fn, entry.track_name) as (fn, channel):
+        requested = []
+        request = channel.request
+        channel.request = lambda op, **fields: requested.append(op) or request(op, **fields)
+        there = failing_aspects(check, checks.from_torch(fn), 0, only=("rng",))
+    assert there == here
+    if "rng" not in here or "without a generator" in here.get("rng", "") or "no generator" in here.get("rng", ""):
+        assert "torch_unseeded" in requested, requested
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("key", TORCH_MODELS)
+def test_init_weights_torch_global_rng_keeps_its_verdict_through_the_grader(key):
+    entry = {**MISTAKES, **CORRECT}[key]
+    here = failing_aspects(checks.check_init_weights_torch, entry.fn, 0, only=("distribution",))
+    with in_kernel(entry.fn, "init_weights_torch") as (fn, channel):
+        there = failing_aspects(checks.check_init_weights_torch, fn, 0, only=("distribution",))
+    assert set(there) == set(here) == ({"distribution"} if entry.fails and "distribution" in entry.fails else set())
+    assert there == here
+
+
+@pytest.mark.frameworks
+def test_a_kernel_that_sends_garbage_for_the_unseeded_probe_fails_the_aspect_not_the_grader():
+    pytest.importorskip("torch")
+    from initkit.mistakes import reference_track
+
+    with in_kernel(reference_track("torch", "xavier_uniform_"), "xavier_uniform_") as (fn, _):
+        adapted = checks.from_torch(fn)
+        adapted.unseeded = lambda shape, seeds: [{"values": "nope"}] * 4
+        with pytest.raises(AssertionError, match="in a form the check cannot read"):
+            checks.check_xavier_uniform(adapted, aspect="rng")

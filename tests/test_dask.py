@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,104 @@ def test_workers_with_other_code_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(grade.job, "fingerprint", lambda: "head-only")  # the local workers compute their own
     with pytest.raises(grade.GradeError, match="run other code or package versions than this head"):
         grade.grade_class(grade.Course.load(root.path, VARIANCE), progress=False, budget=60.0, dask="local:1")
+
+
+#: tests/test_integrity.py's attacks on the processes around the kernel, here on a real
+#: cluster: SIGKILL every PID it can name and its parent, os._exit when called, fork until
+#: refused. Each must score what its honest control scores and kill no Dask worker.
+WORKER_ATTACKS = ("kill_everything", "exit_at_call", "forks")
+
+
+def test_attacks_on_the_grading_processes_never_kill_a_dask_worker(tmp_path):
+    from test_integrity import ANSWER, ATTACKS, RIGHT
+    from tools import grade
+
+    root = CourseRoot.create(tmp_path / "class", [VARIANCE])
+    expected = {"control_solver": 3.0}
+    root.submit("control_solver", VARIANCE, {ANSWER: RIGHT})
+    for name in WORKER_ATTACKS:
+        source, points = ATTACKS[name]
+        root.submit(name, VARIANCE, {ANSWER: source})
+        expected[name] = float(points)
+    (tmp_path / "dask").mkdir()
+    cluster = Cluster(tmp_path / "dask")
+    try:
+        run = grade.grade_class(grade.Course.load(root.path, VARIANCE), progress=False, budget=120.0,
+                                dask=cluster.address)
+        alive = [w.poll() is None for w in cluster.workers]
+    finally:
+        cluster.close()
+
+    assert cluster.started == 2 and alive == [True, True], (cluster.started, alive)  # no worker died
+    assert {name: run.results[name].score for name in expected} == expected
+    assert all(run.results[name].status == "graded" for name in expected), \
+        {name: run.results[name].problems for name in expected}
+
+
+class _StandIn:
+    """A stand-in for a grading job on an in-process cluster (module level: Dask pickles the
+    task's function by reference). It records how many jobs ran when each try started."""
+
+    lock = threading.Lock()
+    running = 0
+    tries: dict = {}
+    seen: dict = {}
+    held: list = []  # tasks the worker held (running or queued there) when a try started
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.running, cls.tries, cls.seen, cls.held = 0, {}, {}, []
+
+
+def _stand_in_job(job_: str) -> str:
+    from distributed import KilledWorker, get_worker
+
+    tasks = get_worker().state.tasks.values()
+    with _StandIn.lock:
+        _StandIn.held.append(sum(t.state in ("executing", "ready", "waiting", "constrained") for t in tasks))
+        _StandIn.running += 1
+        _StandIn.tries[job_] = _StandIn.tries.get(job_, 0) + 1
+        _StandIn.seen.setdefault(job_, []).append(_StandIn.running)
+        attempt = _StandIn.tries[job_]
+    try:
+        time.sleep(0.3)
+        if job_ == "poison" or (job_ == "bystander" and attempt == 1):
+            raise KilledWorker(job_, types.SimpleNamespace(address="inproc://stand-in"), 1)
+        return f"graded {job_}"
+    finally:
+        with _StandIn.lock:
+            _StandIn.running -= 1
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_dask_runner_keeps_one_job_per_thread_and_tries_a_killedworker_again_alone(tmp_path, monkeypatch, threads):
+    """DaskRunner's scheduling, on an in-process cluster with a stand-in job: never more jobs
+    on the cluster than worker threads; a job that ends as KilledWorker while others ran
+    (a bystander) is tried again alone and graded; one that ends so alone fails for good."""
+    from distributed import KilledWorker, LocalCluster
+
+    from tools import grade
+
+    _StandIn.reset()
+    monkeypatch.setattr(grade.job, "run_on_worker", _stand_in_job)
+    cluster = LocalCluster(n_workers=threads, threads_per_worker=1, processes=False, dashboard_address=None)
+    try:
+        runner = grade.DaskRunner(cluster.scheduler_address, tmp_path)
+        names = ["a", "bystander", "b", "poison", "c", "d"]
+        futures = {runner.submit(name, name): name for name in names}
+        results = {}
+        for future in runner.completed(futures):
+            try:
+                results[futures[future]] = future.result()
+            except KilledWorker:
+                results[futures[future]] = "KilledWorker"
+        runner.close()
+    finally:
+        cluster.close()
+
+    seen, tries = _StandIn.seen, _StandIn.tries
+    assert results == {**{n: f"graded {n}" for n in names}, "poison": "KilledWorker"}
+    assert max(max(counts) for counts in seen.values()) <= threads, seen  # one job per thread, at most
+    assert max(_StandIn.held) == 1, _StandIn.held  # and none queued behind it on its worker
+    assert tries["bystander"] == 2 and seen["bystander"][1] == 1, seen  # tried again, alone
+    assert tries["poison"] == 2 and seen["poison"][1] == 1, seen  # failed only when alone

@@ -445,3 +445,29 @@ def test_a_rerun_grades_only_what_changed_since_the_last_grade(tmp_path, monkeyp
     assert grade_again() and sorted(ran) == ["ann", "ben"]
     assert grade_again(regrade=True) and sorted(ran) == ["ann", "ben"]
     assert grade_again(budget=90.0) is not None and sorted(ran) == ["ann", "ben"]  # another budget
+
+
+def test_the_grader_starts_nbgrader_without_the_rfc3987_parser_and_notebooks_are_still_validated(tmp_path):
+    """initgrader.nbgrader_main refuses jsonschema's optional rfc3987_syntax import (~0.9 CPU-s
+    per nbgrader process); nbformat's validation, which never checks the "iri" format, still
+    accepts a notebook and rejects a broken one there."""
+    script = textwrap.dedent("""
+        import sys
+        import initgrader.nbgrader_main
+        import nbformat
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+        nbformat.validate(nb)
+        nb.cells[0]["cell_type"] = "not a cell type"
+        try:
+            nbformat.validate(nb)
+            print("broken notebook accepted")
+        except nbformat.ValidationError:
+            print("broken notebook rejected")
+        print("rfc3987_syntax:", sys.modules["rfc3987_syntax"])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["broken notebook rejected", "rfc3987_syntax: None"], done.stdout
+    course = Course.__new__(Course)
+    course.db_url = "sqlite:///gradebook.db"
+    assert Course.nbgrader(course, "export")[:3] == [sys.executable, "-m", "initgrader.nbgrader_main"]

@@ -67,7 +67,11 @@ def test_an_exception_in_the_student_function_names_the_model_not_its_repr():
     ("torch:init_weights_torch/biases_untouched", "Biases must be 0"),
     ("torch:init_weights_torch/conv_fan_in", "Your variance matches mode='fan_in'"),
     ("torch:init_weights_torch/kaiming_for_linear", "Your variance matches He/Kaiming (2/fan_in)"),
-    ("torch:init_weights_torch/private_fixed_generator", "gave the same weights (0.weight of the conv net): draw from torch's global generator"),
+    ("torch:init_weights_torch/private_fixed_generator", "your function draws from a generator of its own"),
+    ("torch:init_weights_torch/reseeds_inside", "your function reseeds it (torch.manual_seed inside init_weights_torch?)"),
+    ("torch:init_weights_torch/generator_made_once", "did not give the same weights"),
+    ("keras:init_weights_keras/sets_initializer_attributes",
+     "but the model is already built: a Keras layer uses its initializers once"),
     ("keras:init_weights_keras/same_seed_every_layer", "received identical kernels — every layer needs its own seed"),
     ("keras:init_weights_keras/seed_ignored", "two calls with the same seed gave different weights"),
     ("keras:init_weights_keras/conv_he_normal_fan_in", "Your variance matches mode='fan_in'"),
@@ -81,6 +85,26 @@ def test_the_first_failing_cell_explains_the_mistake(key, hint):
 def test_a_hint_is_not_given_where_it_does_not_apply():
     message = entry_failures(MISTAKES["torch:init_weights_torch/batchnorm2d_only"], 0)["coverage"]
     assert "No Linear layer" not in message and "children" not in message and "Biases" not in message
+
+
+def test_initializers_set_on_a_built_model_are_not_told_to_add_a_dense_branch():
+    """Issue 17: it has a Dense branch — the layers were built already, so the attribute changes nothing."""
+    message = entry_failures(MISTAKES["keras:init_weights_keras/sets_initializer_attributes"], 0)["coverage"]
+    assert "No Dense layer was set" not in message and "add a branch" not in message
+    assert "setting the attribute afterwards changes nothing" in message and "layer.kernel.assign(" in message
+
+
+def test_a_missing_dense_branch_is_still_told_to_add_one():
+    import keras
+
+    def init_weights_keras(model, seed):
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.gamma.assign(keras.ops.ones(layer.gamma.shape))
+                layer.beta.assign(keras.ops.zeros(layer.beta.shape))
+
+    message = failing_aspects(checks.check_init_weights_keras, init_weights_keras, 0, only=("coverage",))["coverage"]
+    assert "No Dense layer was set" in message and "already built" not in message
 
 
 def test_the_check_leaves_torch_global_generator_as_it_found_it():

@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 import initkit
+from initkit.orthogonal import haar_orthogonal
 from initkit.variance_scaling import TRUNCATED_STD_2SIGMA
 
 NUMPY_MODULES = ["variance", "propagation", "fans", "gain", "xavier", "kaiming", "truncated",
@@ -213,3 +214,48 @@ def test_orthogonal_of_degenerate_shapes(shape):
     assert w.shape == shape
     if w.size:
         assert abs(w.item()) == pytest.approx(2.0, rel=1e-15)  # a 1×1 orthogonal matrix is ±1
+
+
+def test_haar_orthogonal_has_no_sign_bias_at_any_diagonal_position():
+    """Haar on O(n) is invariant under flipping any column, so each diagonal entry is positive
+    with probability ½ and det W > 0 with probability ½ (square shapes). Over N = 2,000
+    independent draws each count is Bin(N, ½); 8 counts share α = 1e-7 (Bonferroni, two-sided
+    1.25e-8 each): |k − N/2| ≤ z·√N/2 with z = Φ⁻¹(1 − 6.25e-9) ≈ 5.69, i.e. ≤ 127. A sign
+    fix on the wrong condition (flipping columns with 0 ≤ R_jj < 1) gives 0.16 at 2×2's
+    second position and 0.25 at 4×4's last."""
+    n = 2000
+    z = stats.norm.isf(1e-7 / 8 / 2)
+    slack = z * math.sqrt(n) / 2
+    rng = np.random.default_rng(20261207)
+    for size in (2, 4):
+        draws = [haar_orthogonal(size, size, rng) for _ in range(n)]
+        positive = (np.array([np.diag(w) for w in draws]) > 0).sum(axis=0)
+        assert np.all(np.abs(positive - n / 2) <= slack), (size, positive, slack)
+        det_positive = sum(np.linalg.det(w) > 0 for w in draws)
+        assert abs(det_positive - n / 2) <= slack, (size, det_positive, slack)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: initkit.xavier_uniform((4,)), "shape must have at least 2 dimensions; received (4,) with 1"),
+    (lambda: initkit.kaiming_uniform((4,)), "shape must have at least 2 dimensions; received (4,) with 1"),
+    (lambda: initkit.truncated_normal((4,), a=50.0, b=60.0),
+     "[a, b] = [50.0, 60.0] holds no probability under N(0.0, 1.0²): it lies too far in the tail"),
+    (lambda: initkit.calculate_gain("Relu"),
+     f"nonlinearity must be one of {', '.join(initkit.gain.NONLINEARITIES)}; received 'Relu'"),
+    (lambda: initkit.calculate_gain("leaky_relu", "0.2"),
+     "param (the negative slope of leaky_relu) must be an int or float, not a bool; received '0.2'"),
+    (lambda: initkit.compute_fans((4,), layout="torch"),
+     "fans need at least 2 dimensions in torch layout (out, in, *kernel); received shape (4,)"),
+], ids=["xavier-1d", "kaiming-1d", "truncated-tail", "gain-name", "gain-param", "fans-torch-1d"])
+def test_messages_in_full(call, message):
+    """The whole message, word for word: the rule-and-value test above checks fragments."""
+    with pytest.raises(ValueError) as err:
+        call()
+    assert str(err.value) == message
+
+
+def test_uniform_law_names_its_interval():
+    from initkit.checks import _laws
+
+    assert _laws.uniform(0.5).name == "U(-0.5, 0.5)"
+    assert _laws.uniform(1.0, center=2.0).name == "U(1, 3)"

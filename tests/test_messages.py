@@ -182,3 +182,39 @@ def test_a_shifted_law_with_the_right_spread_is_told_the_mean_is_off():
     message = failing_aspects(checks.check_xavier_uniform, _uniform(1.0, folded=0.1), only=("scale",))["scale"]
     assert re.search(r"mean off on shape \(.*\): expected 0, observed [\d.e-]+ \(a correct function lands "
                      r"within ±[\d.e-]+ over \d+ samples\)", message), message
+
+
+# --- issue 17, item 6: messages that did not say what happened -----------------------------------
+
+def test_a_float32_result_off_beyond_float32_rounding_gets_a_precision_hint():
+    """var_of_product returning np.float32 passes interface, then fails values on the 7th digit:
+    the message says why (here a float32 value 2e-6 off, more than the tolerance's 20 roundings)."""
+    def var_of_product(mean_x, var_x, mean_y, var_y):
+        return np.float32((var_x * var_y + var_x * mean_y**2 + var_y * mean_x**2) * (1 + 2e-6))
+
+    failed = failing_aspects(checks.check_var_of_product, var_of_product, 0)
+    assert set(failed) == {"values"}
+    assert "you returned np.float32, which keeps about 7 significant digits" in failed["values"]
+    assert "compute in float64" in failed["values"]
+
+
+def test_a_float64_result_off_the_same_way_gets_no_float32_hint():
+    def var_of_product(mean_x, var_x, mean_y, var_y):
+        return (var_x * var_y + var_x * mean_y**2 + var_y * mean_x**2) * (1 + 2e-6)
+
+    assert "np.float32" not in failing_aspects(checks.check_var_of_product, var_of_product, 0)["values"]
+
+
+def test_a_torch_message_prints_the_call_that_reproduces_it():
+    """The adapter fills torch.empty(shape, requires_grad=True): the printed call says so, so
+    pasting it reproduces the error (filling it outside torch.no_grad() raises)."""
+    torch = pytest.importorskip("torch")
+    from initkit.mistakes import load_track
+
+    load_track("torch")
+    message = entry_failures(MISTAKES["torch:xavier_uniform/no_no_grad"], 0, only=("interface",))["interface"]
+    call = re.search(r"no_no_grad\((torch\.empty\(\(4, 3\).*?\)), generator=generator\)", message)
+    assert call and "requires_grad=True" in call.group(1), message
+    tensor = eval(call.group(1), {"torch": torch})
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        MISTAKES["torch:xavier_uniform/no_no_grad"].fn(tensor, generator=torch.Generator())

@@ -30,6 +30,7 @@ import initkit  # noqa: E402
 from initkit import torch_track as tt  # noqa: E402
 from stats_helpers import (  # noqa: E402
     ALPHA,
+    assert_matches_cdf,
     assert_moments,
     assert_same_distribution,
     assert_support,
@@ -342,13 +343,16 @@ def test_track_without_generator_uses_global_rng(name):
     assert torch.equal(t1, t2) and not torch.equal(t2, t3)
 
 
-@pytest.mark.parametrize("name", ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"])
-def test_track_fewer_than_two_dims(name):
+@pytest.mark.parametrize("name", ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+                                  "orthogonal_"])
+@pytest.mark.parametrize("shape", [(), (5,)], ids=["0-d", "1-d"])
+def test_track_fewer_than_two_dims(name, shape):
+    """test_init.py: *_errors_on_inputs_smaller_than_2d, for a 0-d and a 1-d tensor."""
     fn, ref, kw = TRACK_CALLS[name]
     with pytest.raises(ValueError):
-        ref(torch.empty(5), **kw)
+        ref(torch.empty(shape), **kw)
     with pytest.raises(ValueError):
-        fn(torch.empty(5), **kw)
+        fn(torch.empty(shape), **kw)
 
 
 @pytest.mark.parametrize("fn,ref", [(tt.kaiming_uniform_, torch.nn.init.kaiming_uniform_),
@@ -378,3 +382,106 @@ def test_numpy_fewer_than_two_dims(np_fn):
     for shape in [(), (7,)]:
         with pytest.raises(ValueError):
             np_fn(shape, rng=np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------- what torch's own test_init.py checks
+# test/nn/test_init.py, read for issue 17, beside what the tests above already cover (KS of
+# xavier/kaiming on 2-D and 4-D tensors with a random gain or slope and both modes — above on
+# larger tensors, with moments and support too; gains; errors under 2-D):
+# - kaiming_*_ on a zero-element tensor warns "Initializing zero-element tensors is a no-op";
+# - trunc_normal_ with a generator seeded 42 equals trunc_normal_ after torch.manual_seed(42);
+# - trunc_normal_ in float64 on 1-, 2- and 4-D tensors, bounds at the tensor's precision, KS;
+#   float16/bfloat16 within the bounds; > min_unique distinct values; no value clamped to a
+#   bound at std 0.1; a narrow interval [2, 3] far in the tail;
+# - orthogonal_ on (3, 4), (4, 3), (20, 2, 3, 4), (2, 3, 4, 5), with and without a gain.
+# Left out on purpose: torch.nn.init's xavier_*_ raise ZeroDivisionError on a (0, 0) tensor
+# (fan_in + fan_out = 0); ours leave it as it is (nothing to fill). uniform_/normal_/constant_/
+# eye_/dirac_/sparse_ have no counterpart in the track.
+
+ZERO_ELEMENT_SHAPES = [(0, 5), (5, 0), (0, 0), (0, 3, 3, 3), (4, 0, 3, 3)]
+
+
+@pytest.mark.parametrize("shape", ZERO_ELEMENT_SHAPES, ids=str)
+@pytest.mark.parametrize("name", list(TRACK_CALLS))
+def test_zero_element_tensors_as_torch(name, shape):
+    """Each track function on a zero-element tensor: the same warnings as torch's (kaiming_*_
+    and a layer's default init warn "no-op"), the same tensor back, untouched."""
+    fn, ref, kw = TRACK_CALLS[name]
+    if ref is None:  # default_init_: torch's is nn.Linear's reset_parameters, kaiming_uniform_(a=√5)
+        ref = lambda t: torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5))  # noqa: E731
+    if shape == (0, 0) and name.startswith("xavier"):
+        pytest.skip("torch raises ZeroDivisionError here (fan_in + fan_out = 0); ours is a no-op")
+
+    def warnings_of(f):
+        tensor = torch.empty(shape)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert f(tensor) is tensor
+        return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+    theirs = warnings_of(lambda t: ref(t, **(kw if TRACK_CALLS[name][1] is not None else {})))
+    ours = warnings_of(lambda t: fn(t, **kw))
+    assert ours == theirs, (ours, theirs)
+    if name.startswith("kaiming"):
+        assert ours == ["Initializing zero-element tensors is a no-op"]
+
+
+@pytest.mark.parametrize("name", [n for n in TRACK_CALLS if TRACK_CALLS[n][1] is not None])
+def test_a_seeded_generator_draws_what_the_global_generator_draws_after_manual_seed(name):
+    """test_init.py's test_trunc_normal_generator, for every track function: a generator seeded
+    42 and torch.manual_seed(42) without a generator give the same values (a 1-D tensor of 5 for
+    trunc_normal_, as there)."""
+    fn, _, kw = TRACK_CALLS[name]
+    shape = (5,) if name == "trunc_normal_" else (6, 4)
+    with_generator = fn(torch.empty(shape), generator=torch.Generator().manual_seed(42), **kw)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(42)
+        without = fn(torch.empty(shape), **kw)
+    assert torch.equal(with_generator, without)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 4])
+def test_trunc_normal_float64_bounds_at_tensor_precision(dims):
+    """test_init.py's test_trunc_normal_all_dtypes (float64; float32 is covered above): random
+    mean, std, a in [mean − 2std, mean] and b in [mean, mean + 2std], sizes 30–50 per side."""
+    import random
+
+    r = random.Random(1000 + dims)
+    size = [r.randint(30, 50) for _ in range(dims)]
+    mean, std = r.uniform(-3, 3), r.uniform(0.01, 1)
+    a, b = r.uniform(mean - 2 * std, mean), r.uniform(mean, mean + 2 * std)
+    t = tt.trunc_normal_(torch.zeros(size, dtype=torch.float64), mean=mean, std=std, a=a, b=b,
+                         generator=torch.Generator().manual_seed(dims))
+    assert t.dtype == torch.float64 and a <= t.min().item() and t.max().item() <= b
+    assert_matches_cdf(t.numpy(), truncnorm_law(mean, std, a, b).cdf, ALPHA, f"float64 trunc_normal_ {size}")
+
+
+@pytest.mark.parametrize("dtype, min_unique", [(torch.float32, 5000), (torch.float64, 5000),
+                                               (torch.float16, 3000), (torch.bfloat16, 1000)], ids=str)
+def test_trunc_normal_low_precision_as_torch_tests_it(dtype, min_unique):
+    """test_init.py: within [-2, 2] in every dtype, more than ``min_unique`` distinct values out
+    of 10,000, no inf/nan, no value clamped to a bound at std 0.1, and the narrow interval
+    [2, 3] of N(0, 1) within its bounds (KS in float32/float64/float16, as there)."""
+    g = torch.Generator().manual_seed(17)
+    t = tt.trunc_normal_(torch.empty(10_000, dtype=dtype), 0.0, 1.0, -2.0, 2.0, generator=g)
+    assert -2.0 <= t.min().item() and t.max().item() <= 2.0
+    assert t.unique().numel() > min_unique and torch.isfinite(t).all()
+    small = tt.trunc_normal_(torch.empty(10_000, dtype=dtype), 0.0, 0.1, -2.0, 2.0, generator=g)
+    assert (small == -2.0).sum().item() == 0 and (small == 2.0).sum().item() == 0
+    narrow = tt.trunc_normal_(torch.empty(10_000, dtype=dtype), 0.0, 1.0, 2.0, 3.0, generator=g)
+    assert 2.0 <= narrow.min().item() and narrow.max().item() <= 3.0
+    if dtype is not torch.bfloat16:  # 65 values in [2, 3]: visibly stepped, as torch's test says
+        assert_matches_cdf(narrow.double().numpy(), truncnorm_law(0.0, 1.0, 2.0, 3.0).cdf, ALPHA / 2,
+                           f"{dtype} trunc_normal_ on [2, 3]")
+
+
+@pytest.mark.parametrize("gain", [1.0, 0.37, 1.9], ids=["no-gain", "gain0.37", "gain1.9"])
+@pytest.mark.parametrize("shape", [(3, 4), (4, 3), (20, 2, 3, 4), (2, 3, 4, 5)], ids=str)
+def test_orthogonal_shapes_of_torchs_test(shape, gain):
+    """test_init.py's test_orthogonal: W·Wᵀ (or Wᵀ·W) = gain²·I within 1e-6, flattened to
+    rows × prod(rest), for tall, wide and 4-D tensors."""
+    w = tt.orthogonal_(torch.zeros(shape), gain=gain, generator=torch.Generator().manual_seed(5))
+    rows = shape[0]
+    flat = w.reshape(rows, -1).double()
+    product = flat.T @ flat if rows > flat.shape[1] else flat @ flat.T
+    assert torch.allclose(product, torch.eye(product.shape[0], dtype=torch.float64) * gain**2, atol=1e-6, rtol=0)

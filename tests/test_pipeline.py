@@ -97,6 +97,13 @@ CLASSES = {
                                                  "04-kaiming_normal": "kaiming_normal/kn_no_gain",
                                                  "04-kaiming_uniform_": "torch:kaiming_uniform/fans_swapped",
                                                  "04-HeUniform": "keras:variance_scaling/HeUniform__torch_layout"},
+        # issue 17: only the unseeded path (no generator, as nn.Linear calls it) shows these two
+        "private-default-generator": {"04-kaiming_uniform": "solution", "04-kaiming_normal": "solution",
+                                      "04-kaiming_uniform_": "torch:kaiming_uniform/private_seeded_default",
+                                      "04-HeUniform": "solution"},
+        "crashes-without-generator": {"04-kaiming_uniform": "solution", "04-kaiming_normal": "solution",
+                                      "04-kaiming_uniform_": "torch:kaiming_uniform/crashes_without_generator",
+                                      "04-HeUniform": "solution"},
     },
     "05-gain": {
         "solver": {"05-calculate_gain": "solution"},
@@ -127,6 +134,8 @@ CLASSES = {
                                 "08-init_weights_keras": "keras:init_weights_keras/same_seed_every_layer"},
         "fan-in-uniform": {"08-init_weights_torch": "torch:init_weights_torch/conv_fan_in",
                            "08-init_weights_keras": "keras:init_weights_keras/glorot_uniform_dense"},
+        "reseeds-attributes-on-built": {"08-init_weights_torch": "torch:init_weights_torch/reseeds_inside",
+                                        "08-init_weights_keras": "keras:init_weights_keras/sets_initializer_attributes"},
     },
 }
 

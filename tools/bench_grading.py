@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("\n".join(bench_isolation.proxy_rows()))
         print()
-        print("\n".join(bench_isolation.sandbox_start_rows()), flush=True)
+        print("\n".join(bench_isolation.sandbox_start_rows()))
+        print()
+        print("\n".join(bench_isolation.nbgrader_start_rows()), flush=True)
     if "class" not in parts:
         return 0
     with tempfile.TemporaryDirectory(prefix="initcourse-bench-grading-") as tmp:

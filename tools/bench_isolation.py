@@ -179,6 +179,26 @@ def sandbox_start_rows(repeats: int = 3) -> list[str]:
     return rows
 
 
+def nbgrader_start_rows(repeats: int = 3) -> list[str]:
+    """CPU seconds of starting an nbgrader process (``autograde --help``: imports and
+    configuration, no work), as ``python -m nbgrader`` and as the grader starts it."""
+    import resource
+    import statistics
+
+    def cpu(module: str) -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-m", module, "autograde", "--help"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+    rows = ["| an nbgrader process's start | median of 3, CPU s |", "|---|---|"]
+    for label, module in (("`python -m nbgrader`", "nbgrader"),
+                          ("`python -m initgrader.nbgrader_main` (no rfc3987_syntax)", "initgrader.nbgrader_main")):
+        rows.append(f"| {label} | {statistics.median(cpu(module) for _ in range(repeats)):.2f} |")
+    return rows
+
+
 def main(argv: list[str]) -> int:
     assignments = argv or ["01-variance", "03-xavier", "08-whole-models"]
     notebook_rows(assignments)
@@ -186,6 +206,8 @@ def main(argv: list[str]) -> int:
     print("\n".join(proxy_rows()))
     print()
     print("\n".join(sandbox_start_rows()))
+    print()
+    print("\n".join(nbgrader_start_rows()))
     return 0
 
 

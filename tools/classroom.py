@@ -56,7 +56,7 @@ class CourseRoot:
 
     def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.path, env=env,
+        done = subprocess.run([sys.executable, "-m", "initgrader.nbgrader_main", *args], cwd=self.path, env=env,
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise AssertionError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")

@@ -151,7 +151,7 @@ class Course:
 
     def nbgrader(self, *args: str, db_url: str | None = None) -> list[str]:
         """An ``nbgrader`` command line for this course root and a gradebook."""
-        return [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.db_url={db_url or self.db_url}"]
+        return [sys.executable, "-m", "initgrader.nbgrader_main", *args, f"--CourseDirectory.db_url={db_url or self.db_url}"]
 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

@@ -4,7 +4,9 @@
 ``f(shape, *args, rng=None, **kwargs)`` of the NumPy contract: each call fills a fresh
 ``torch.empty(shape)`` — created with ``requires_grad=True``, as an ``nn.Parameter`` is, so
 filling it outside ``torch.no_grad()`` fails as it would on a real layer — through a
-``torch.Generator`` seeded from ``rng``, and returns the values as a NumPy array.
+``torch.Generator`` seeded from ``rng``, and returns the values as a NumPy array. Its
+``.unseeded(shape, seeds)`` calls ``fn_`` as torch.nn.init's users do, without a generator
+after ``torch.manual_seed`` (``_torch_rng.unseeded_runs``: the rng aspect's probe).
 
 ``from_keras(cls)`` turns an initializer class into ``f(shape, rng=None, **kwargs)``: each
 call builds a fresh ``cls(**kwargs, seed=<int drawn from rng>)`` (``seed=None`` when ``rng``
@@ -65,9 +67,15 @@ def from_torch(fn_):
             )
         return tensor.detach().numpy().copy()
 
+    def unseeded(shape, seeds):  # the rng aspect's probe of the unseeded path (_torch_rng)
+        from ._torch_rng import unseeded_runs
+
+        return unseeded_runs(fn_, shape, seeds)
+
     describe = _describe_torch(name)
     numpy_contract.__name__ = name
     numpy_contract.track, numpy_contract.layout, numpy_contract.student_function = "torch", "torch", fn_
+    numpy_contract.unseeded = unseeded
     numpy_contract.describe = lambda args, kwargs: describe(args[0], args[1:], kwargs)
     return numpy_contract
 
@@ -75,7 +83,9 @@ def from_torch(fn_):
 def _describe_torch(name: str):
     def describe(shape, args, kwargs):
         shown = {k: v for k, v in kwargs.items() if k != "rng"}
-        return describe_call(name, (_Shown(f"torch.empty({tuple(shape)!r})"), *args),
+        # the tensor as the adapter makes it: requires_grad=True, so the printed call reproduces
+        # what happened (filling it outside torch.no_grad() raises, as on an nn.Parameter)
+        return describe_call(name, (_Shown(f"torch.empty({tuple(shape)!r}, requires_grad=True)"), *args),
                              {**shown, "generator": _Shown("generator")})
     return describe
 

@@ -70,6 +70,10 @@ def _precision_hint(observed, value: float, expected: float) -> str:
         return " — float16 keeps only about 3 digits: compute in float32 or float64"
     if expected == 0 or abs(value - expected) / abs(expected) >= 1e-2:
         return ""
+    if isinstance(observed, np.float32) and abs(value - expected) / abs(expected) < 1e-4:
+        return (" — you returned np.float32, which keeps about 7 significant digits, and your float32 "
+                "arithmetic lost more than a correct float32 computation's rounding (the tolerance allows "
+                "that much, no more): compute in float64 — Python floats — and return a float")
     digits = _significant_digits(value)
     if digits <= 5 and _significant_digits(expected) > digits:
         return (f" — your value has only {digits} significant digits: do not round results or constants "

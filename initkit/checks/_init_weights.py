@@ -19,8 +19,10 @@ parameters back.
   beyond ±2σ (``_random.assert_scale``).
 - distribution: per weight tensor, the family on standardised values (``_random.assert_family``);
   for Keras also that two layers of the same shape got different kernels and that the seed
-  decides the draw (same seed ⇒ same weights, another seed ⇒ others); for torch that another
-  seed of the global generator gives other weights (a private generator is not the policy).
+  decides the draw (same seed ⇒ same weights, another seed ⇒ others); for torch that torch's
+  global generator decides the draw: the same ``torch.manual_seed`` reproduces every weight,
+  another changes every weight — a private generator or a ``torch.manual_seed`` inside fails,
+  each with its own message (``_torch_rng.assert_init_weights_global_rng``).
 
 α: each aspect splits ``ALPHA_PER_ASPECT`` evenly over its weight tensors (union bound).
 Power: the smallest weight has 4,800 values and each model has one of ≥ 65,536 (torch) or
@@ -41,6 +43,7 @@ import numpy as np
 from . import _laws
 from ._engine import CheckFailed, Context, call_student
 from ._random import assert_family, assert_scale
+from ._torch_rng import assert_init_weights_global_rng
 
 SENTINEL = 0.5
 TRUNCATION_STD = 0.87962566103423978  # std of N(0, 1) cut at ±2: Keras divides by it
@@ -58,6 +61,7 @@ class Param:
     law: _laws.Law | None = None   # the weight's target law
     fans: tuple = ()               # (fan_in, fan_out) of a weight
     nested: bool = False           # inside a nested container (not a direct child of the model)
+    initializer_set: bool = False  # Keras: the function replaced the layer's kernel_/bias_initializer
 
     @property
     def where(self) -> str:
@@ -181,29 +185,40 @@ def params_from_data(track: str, rows) -> list[Param]:
             fans = tuple(int(f) for f in row["fans"])
             law = weight_law(track, str(row["layer"]), fans) if row["role"] == "weight" else None
             params.append(Param(str(row["model"]), str(row["name"]), str(row["layer"]), str(row["role"]),
-                                values, law, fans, bool(row["nested"])))
+                                values, law, fans, bool(row["nested"]), bool(row.get("initializer_set", False))))
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         raise CheckFailed("the kernel sent the model's parameters in a form the check cannot read.") from None
     return params
 
 
-def keras_params(description: str, model) -> list[Param]:
+def _initializers(model) -> dict:
+    """{layer name: (kernel_initializer, bias_initializer)} of a Keras model's layers, to see
+    afterwards whether the student's function replaced them."""
+    return {layer.name: (getattr(layer, "kernel_initializer", None), getattr(layer, "bias_initializer", None))
+            for layer in model.layers}
+
+
+def keras_params(description: str, model, initializers_before: dict | None = None) -> list[Param]:
     import keras
 
     def read(variable):  # (convert_to_numpy on a Variable warns under NumPy 2: .numpy() does not)
         return np.array(variable.numpy(), dtype=np.float64)
 
+    before = initializers_before or {}
     params = []
     for layer in model.layers:
         kind = type(layer).__name__
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
+            kernel_init, bias_init = before.get(layer.name, (layer.kernel_initializer, layer.bias_initializer))
             w = read(layer.kernel)
             receptive = math.prod(w.shape[:-2])
             fans = (w.shape[-2] * receptive, w.shape[-1] * receptive)
             params.append(Param(description, f"{layer.name}/kernel", kind, "weight", w,
-                                weight_law("keras", kind, fans), fans))
+                                weight_law("keras", kind, fans), fans,
+                                initializer_set=layer.kernel_initializer is not kernel_init))
             if layer.bias is not None:
-                params.append(Param(description, f"{layer.name}/bias", kind, "bias", read(layer.bias)))
+                params.append(Param(description, f"{layer.name}/bias", kind, "bias", read(layer.bias),
+                                    initializer_set=layer.bias_initializer is not bias_init))
         elif isinstance(layer, keras.layers.BatchNormalization):
             params.append(Param(description, f"{layer.name}/gamma", kind, "bn_weight", read(layer.gamma)))
             params.append(Param(description, f"{layer.name}/beta", kind, "bn_bias", read(layer.beta)))
@@ -251,8 +266,9 @@ def initialized_keras(fn, ctx: Context, stream: int, seed_offset: int = 0) -> li
     for i, (description, model) in enumerate(keras_models(ctx.seed)):
         for w in model.trainable_weights:
             w.assign(np.full(tuple(w.shape), SENTINEL, dtype="float32"))
+        initializers = _initializers(model)
         call_student(_Call(fn, "init_weights_keras", description), "init_weights_keras", model, seed + 1000 * i)
-        params += keras_params(description, model)
+        params += keras_params(description, model, initializers)
     return params
 
 
@@ -290,7 +306,15 @@ def _coverage_hint(problems: list[Param], params: list[Param], track: str) -> st
     linear = "Linear" if track == "torch" else "Dense"
     hints = []
     linear_weights = [p for p in params if p.layer == linear and p.role == "weight"]
-    if linear_weights and all(p.untouched for p in linear_weights):
+    set_too_late = [p for p in problems if p.untouched and p.initializer_set]
+    if set_too_late:
+        hints.append(f"Your function set {'kernel' if set_too_late[0].role == 'weight' else 'bias'}_initializer "
+                     f"on {set_too_late[0].name.split('/')[0]}, but the model is already built: a Keras layer "
+                     "uses its initializers once, when it creates its weights, so setting the attribute "
+                     "afterwards changes nothing. Assign the values instead: layer.kernel.assign("
+                     "GlorotNormal(seed=seed + i)(layer.kernel.shape)) and layer.bias.assign("
+                     "keras.ops.zeros(layer.bias.shape)).")
+    elif linear_weights and all(p.untouched for p in linear_weights):
         hints.append(f"No {linear} layer was set: a loop that handles only convolutions and BatchNorm "
                      f"(method two in section 4) initializes nothing in an all-{linear} model — add a "
                      f"branch for {'nn.Linear' if track == 'torch' else 'keras.layers.Dense'}.")
@@ -380,23 +404,9 @@ def _distribution(track: str, initialized):
         if track == "keras":
             extra = _assert_keras_seeding(fn, ctx, weights, initialized)
         else:
-            extra = _assert_torch_global_rng(weights, initialized(fn, ctx, 4))
+            extra = assert_init_weights_global_rng(fn, ctx)
         return f"{len(weights)} weights, KS on standardised values{extra}"
     return distribution
-
-
-def _assert_torch_global_rng(weights: list[Param], other_seed: list[Param]) -> str:
-    """Another seed of torch's global generator gives other weights: a function that draws from
-    a private generator of its own (``torch.Generator().manual_seed(0)``) starts every model alike."""
-    first = weights[0]
-    other = [p for p in other_seed if p.role == "weight"][0]
-    if np.array_equal(first.values, other.values):
-        raise CheckFailed(
-            f"two calls after different torch.manual_seed(...) gave the same weights ({first.name} of "
-            f"{first.model}): draw from torch's global generator — call torch.nn.init's functions "
-            "without generator= — so that torch.manual_seed decides the draw."
-        )
-    return "; drawn from torch's global generator"
 
 
 def _assert_keras_seeding(fn, ctx: Context, weights: list[Param], initialized) -> str:

@@ -247,7 +247,8 @@ def random_aspects(spec: RandomSpec) -> dict[str, Callable]:
 
 def assert_rng_discipline(fn, name: str, shape: tuple, ctx: Context) -> str:
     """The rng aspect: seeded alike ⇒ equal, seeded differently ⇒ different, NumPy's global
-    state untouched, and rng=None gives fresh values."""
+    state untouched, and rng=None gives fresh values; on the PyTorch track also the path
+    torch.nn.init's users take, no generator at all (``_torch_rng.assert_unseeded_path``)."""
     seed_global, global_state = _global_rng(fn)
     seed_global(ctx.seed)
     before, torch_before = global_state()
@@ -282,7 +283,12 @@ def assert_rng_discipline(fn, name: str, shape: tuple, ctx: Context) -> str:
         raise CheckFailed(
             f"two calls {name}({shape!r}) without a seed returned the same values: {when_none}."
         )
-    return "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
+    summary = "seeded alike ⇒ equal, seeded differently ⇒ different, global state untouched"
+    if getattr(fn, "track", None) == "torch" and hasattr(fn, "unseeded"):
+        from ._torch_rng import assert_unseeded_path
+
+        summary += "; " + assert_unseeded_path(fn, name, shape, ctx)
+    return summary
 
 
 def _global_rng(fn):

@@ -103,3 +103,20 @@ def conv_he_normal_fan_in(model, seed):
 def batchnorm_skipped(model, seed):
     for i, layer in enumerate(model.layers):
         _policy(layer, seed + i, skip=("batchnorm",))
+
+
+@mistake(TARGET, ("coverage", "scale", "distribution"),
+         "sets layer.kernel_initializer / bias_initializer on the built model: Keras used its initializers "
+         "when the layers were built, so nothing changes", track="keras")
+def sets_initializer_attributes(model, seed):
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, keras.layers.Dense):
+            layer.kernel_initializer = keras.initializers.GlorotNormal(seed=seed + i)
+            layer.bias_initializer = keras.initializers.Zeros()
+        elif isinstance(layer, keras.layers.Conv2D):
+            layer.kernel_initializer = keras.initializers.VarianceScaling(2.0, "fan_out", "truncated_normal",
+                                                                          seed=seed + i)
+            layer.bias_initializer = keras.initializers.Zeros()
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            layer.gamma.assign(keras.ops.ones(layer.gamma.shape))
+            layer.beta.assign(keras.ops.zeros(layer.beta.shape))

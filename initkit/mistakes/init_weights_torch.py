@@ -164,3 +164,27 @@ def private_fixed_generator(model):
         elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
             torch.nn.init.ones_(m.weight)
             torch.nn.init.zeros_(m.bias)
+
+
+@mistake(TARGET, ("distribution",),
+         "torch.manual_seed(0) inside: the caller's seed is thrown away, every model starts alike", track="torch")
+def reseeds_inside(model):
+    torch.manual_seed(0)
+    apply_weight_init(model)
+
+
+@mistake(TARGET, ("distribution",),
+         "a generator of its own made once (a default argument): torch.manual_seed does not decide the draw",
+         track="torch")
+def generator_made_once(model, generator=torch.Generator().manual_seed(0)):
+    for m in model.modules():
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.xavier_normal_(m.weight, generator=generator)
+            torch.nn.init.zeros_(m.bias)
+        elif isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=generator)
+            if m.bias is not None:
+                torch.nn.init.zeros_(m.bias)
+        elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            torch.nn.init.ones_(m.weight)
+            torch.nn.init.zeros_(m.bias)

@@ -161,3 +161,81 @@ def no_sign_fix(tensor, gain=1.0, generator=None):
 @mistake("orthogonal", ("arguments",), "gain ignored", track="torch")
 def gain_ignored(tensor, gain=1.0, generator=None):
     return _fill_orthogonal_(tensor, 1.0, generator)
+
+
+# --- the unseeded path: how torch.nn.init's users call it (no generator) ----------------------
+
+@correct("kaiming_uniform", "generator=None passed explicitly through to tensor.uniform_", track="torch")
+def ku_none_passed_through(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    with torch.no_grad():
+        if generator is None:
+            return tensor.uniform_(-bound, bound, generator=None)
+        return tensor.uniform_(-bound, bound, generator=generator)
+
+
+@correct("xavier_uniform", "falls back to torch.default_generator when no generator is given", track="torch")
+def xu_default_generator(tensor, gain=1.0, generator=None):
+    fan_in, fan_out = _fans(tensor)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    generator = generator if generator is not None else torch.default_generator
+    with torch.no_grad():
+        return tensor.uniform_(-a, a, generator=generator)
+
+
+@correct("kaiming_normal", "torch.randn with the generator keyword, copied in", track="torch")
+def kn_randn_copy(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    with torch.no_grad():
+        tensor.copy_(torch.randn(tensor.shape, generator=generator) * std)
+    return tensor
+
+
+@mistake("kaiming_uniform", ("rng",),
+         "`generator = generator or torch.Generator().manual_seed(1234)`: every unseeded layer gets the "
+         "same weights", track="torch")
+def private_seeded_default(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    generator = generator or torch.Generator().manual_seed(1234)
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    with torch.no_grad():
+        return tensor.uniform_(-bound, bound, generator=generator)
+
+
+@mistake("kaiming_uniform", ("rng",),
+         "reads generator.device: crashes when called without a generator, as nn.Linear does", track="torch")
+def crashes_without_generator(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    u = torch.rand(tensor.shape, generator=generator, device=generator.device)
+    with torch.no_grad():
+        return tensor.copy_((2 * u - 1) * bound)
+
+
+@mistake("xavier_uniform", ("rng",),
+         "`generator = generator or torch.Generator()`: an unseeded Generator always starts alike",
+         track="torch")
+def fresh_unseeded_generator(tensor, gain=1.0, generator=None):
+    generator = generator or torch.Generator()
+    fan_in, fan_out = _fans(tensor)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    with torch.no_grad():
+        return tensor.uniform_(-a, a, generator=generator)
+
+
+@mistake("xavier_normal", ("rng",),
+         "a generator of its own, made once (a default argument): torch.manual_seed does not decide the "
+         "unseeded draw", track="torch")
+def generator_made_once(tensor, gain=1.0, generator=None, _own=torch.Generator().manual_seed(0)):
+    fan_in, fan_out = _fans(tensor)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    with torch.no_grad():
+        return tensor.normal_(0.0, std, generator=generator if generator is not None else _own)
+
+
+@mistake("kaiming_normal", ("rng",),
+         "calls torch.manual_seed(0) when no generator is given", track="torch")
+def reseeds_when_unseeded(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if generator is None:
+        torch.manual_seed(0)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    with torch.no_grad():
+        return tensor.normal_(0.0, std, generator=generator)
