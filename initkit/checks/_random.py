@@ -110,11 +110,13 @@ def assert_scale(spec: RandomSpec | None, case: Case | None, x: np.ndarray, law:
             f"(a correct function lands within ±{fmt(half)} over {n} samples)."
         )
     if not m2_lo <= m2 <= m2_hi:
-        raise CheckFailed(
+        failure = CheckFailed(
             f"spread off {where}: expected std {fmt(law.std)}, observed {fmt(math.sqrt(m2))}"
             f"{ratio(math.sqrt(m2), law.std)} (target {law}; a correct function lands within "
             f"[{fmt(math.sqrt(m2_lo))}, {fmt(math.sqrt(m2_hi))}] over {n} samples)."
         )
+        failure.std_ratio = math.sqrt(m2) / law.std  # the diagnosis repeats this number, never another
+        raise failure
     if law.bounded and edges:
         q_lo, q_hi = _stats.top_quantile(law, n, a3)
         if lo > q_lo or hi < q_hi:
@@ -238,14 +240,16 @@ def _assert_no_repeats(x: np.ndarray, law: Law, alpha: float, tag: str, where: s
     value = float(uniq[top])
     start = (f"values repeat {where}: {m} of your {x.size} samples equal {value:.6g} exactly, "
              f"where a correct function repeats no value {limit} times (even in float32)")
-    if top in (0, len(uniq) - 1):
+    heavy = np.flatnonzero(counts >= limit)
+    if set(heavy.tolist()) <= {0, len(uniq) - 1}:  # only the smallest and/or largest value: a bound
         end = "smallest" if top == 0 else "largest"
         raise CheckFailed(
             f"{start}. It is your {end} value: clipping (np.clip, clamp) piles the whole tail onto "
             "the bound — a truncated law redraws the values outside (or inverts the CDF) instead, "
             "so no value sits on a bound."
         )
-    raise CheckFailed(f"{start} — is one block of values reused (repeated, or one row broadcast to every unit)?")
+    raise CheckFailed(f"{start}, and {heavy.size} values repeat that often — is one block of values reused "
+                      "(repeated, or one row broadcast to every unit)?")
 
 
 def _assert_normal_tails(x: np.ndarray, law: Law, alpha: float, tag: str, where: str) -> None:
@@ -282,7 +286,7 @@ def _assert_no_reused_values(x: np.ndarray, law: Law, alpha: float, tag: str, wh
     same = n - np.unique(x).size
     if same < limit:
         cause = ("they are each other's negatives (about the mean): half the samples and their "
-                 "mirror images are not independent draws — draw every value")
+                 "mirror images are not independent draws — draw every value.")
     else:
         cause = "are values reused: a block repeated, or one row broadcast to every unit?"
     raise CheckFailed(
@@ -306,13 +310,35 @@ def _assert_order_free(values: np.ndarray, axis: int, by: str, alpha: float, tag
                        _stats.randomised_binomial_p_value(up, k, 0.5, _calibration_u.uniform()))
     if lo <= up <= hi:
         return
-    what = "values" if by == "value" else "magnitudes |x − mean|"
+    second, what = ("the second value", "values") if by == "value" else ("the second |x − mean|", "values' magnitudes")
     raise CheckFailed(
         f"values are not independent of their position {where}: along axis {axis - 1} of the "
-        f"array, in {k} pairs of neighbouring entries (2j, 2j+1) the second one's {what[:-1]} "
-        f"is larger in {up}; for independent entries that is a fair coin (a correct function "
-        f"lands in [{lo}, {hi}]) — are your {what} sorted, or partly sorted?"
+        f"array, in {k} pairs of neighbouring entries (2j, 2j+1) {second} is the larger in {up}; "
+        f"for independent entries that is a fair coin (a correct function lands in [{lo}, {hi}]) "
+        f"— are your {what} sorted, or partly sorted?"
     )
+
+
+def _judging(ctx: Context, case: Case):
+    """Remember which case an assertion judges: when it fails, the diagnosis reports its
+    evidence on that same case (and the same std ratio), so it never contradicts the headline."""
+    ctx.failed_case, ctx.failed_std_ratio = case, None
+    return _Judging(ctx)
+
+
+class _Judging:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None:
+            self.ctx.failed_case = None
+        elif isinstance(exc, CheckFailed):
+            self.ctx.failed_std_ratio = getattr(exc, "std_ratio", None)
+        return False
 
 
 def _kw(kwargs: dict) -> str:
@@ -337,7 +363,16 @@ def _scale(spec: RandomSpec, fn, ctx: Context) -> str:
     n = 0
     for i, case in enumerate(cases):
         x = draw(fn, spec, case, N_SCALE, rng, ctx.fixed)
-        assert_scale(spec, case, x, _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases), f"scale/{i}")
+        law, alpha = _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases)
+        where = f"on shape {case.shape}"
+        with _judging(ctx, case):
+            # The mean and spread tests count on independent draws: values reused (a row
+            # broadcast to every unit, a repeated block, antithetic pairs) are reported here,
+            # where their noise would otherwise pass or fail the scale at random. α per case:
+            # 3/4 to the scale, 1/8 to each of the two reuse tests.
+            _assert_no_repeats(x, law, alpha / 8, f"scale/{i}", where)
+            _assert_no_reused_values(x, law, alpha / 8, f"scale/{i}", where)
+            assert_scale(spec, case, x, law, alpha * 3 / 4, f"scale/{i}")
         n += x.size
     return f"{len(cases)} shapes, {n:.1e} samples"
 
@@ -352,9 +387,10 @@ def _distribution(spec: RandomSpec, fn, ctx: Context) -> str:
         where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
         law, alpha = _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases)
         # α per case: half to KS (the family at the defaults), half to the exact tests
-        assert_family(x, law, alpha / 2, f"distribution/{i}", where)
-        assert_exact_family_and_independence(x.reshape(-1, *case.shape), law, alpha / 2, f"distribution/{i}", where,
-                                             tails=False)
+        with _judging(ctx, case):
+            assert_family(x, law, alpha / 2, f"distribution/{i}", where)
+            assert_exact_family_and_independence(x.reshape(-1, *case.shape), law, alpha / 2, f"distribution/{i}",
+                                                 where, tails=False)
         n += x.size
     return f"{len(cases)} cases, {n:.1e} samples, KS on standardised values, repeats, order"
 
@@ -370,8 +406,9 @@ def _arguments(spec: RandomSpec, fn, ctx: Context) -> str:
         where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
         # α per case: half to the scale (support, mean, spread, edges), half to the family's
         # exact tests and independence — every distribution the arguments ask for is judged
-        assert_scale(spec, case, x, law, alpha / 2, f"arguments/{i}")
-        assert_exact_family_and_independence(x.reshape(-1, *case.shape), law, alpha / 2, f"arguments/{i}", where)
+        with _judging(ctx, case):
+            assert_scale(spec, case, x, law, alpha / 2, f"arguments/{i}")
+            assert_exact_family_and_independence(x.reshape(-1, *case.shape), law, alpha / 2, f"arguments/{i}", where)
     return f"{len(cases)} shape/argument cases: scale, family, independence"
 
 

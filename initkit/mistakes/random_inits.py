@@ -523,7 +523,7 @@ def xu_half_sorted(shape, gain=1.0, rng=None):
     return x.reshape(shape)
 
 
-@mistake("xavier_uniform", ("distribution", "arguments"), "half the samples and their negatives (antithetic pairs)")
+@mistake("xavier_uniform", ("scale", "distribution", "arguments"), "half the samples and their negatives (antithetic pairs)")
 def xu_antithetic(shape, gain=1.0, rng=None):
     fan_in, fan_out = _fans(shape)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -532,7 +532,7 @@ def xu_antithetic(shape, gain=1.0, rng=None):
     return np.concatenate([half, -half])[:n].reshape(shape)
 
 
-@mistake("xavier_uniform", ("distribution", "arguments"), "a block of samples drawn once and repeated")
+@mistake("xavier_uniform", ("scale", "distribution", "arguments"), "a block of samples drawn once and repeated")
 def xu_repeated_block(shape, gain=1.0, rng=None):
     fan_in, fan_out = _fans(shape)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -550,7 +550,7 @@ def kn_sorted_by_magnitude(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu
     return x.reshape(shape)
 
 
-@mistake("kaiming_normal", ("distribution", "arguments"), "half the samples and their negatives (antithetic pairs)")
+@mistake("kaiming_normal", ("scale", "distribution", "arguments"), "half the samples and their negatives (antithetic pairs)")
 def kn_antithetic(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     std = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
     n = math.prod(shape)
