@@ -255,7 +255,7 @@ def _assert_no_repeats(x: np.ndarray, law: Law, alpha: float, tag: str, where: s
 def _assert_normal_tails(x: np.ndarray, law: Law, alpha: float, tag: str, where: str) -> None:
     p0 = _stats.normal_tail_share()
     k = int(np.count_nonzero(np.abs(x - law.mean) > _stats.TAIL_Z * law.std))
-    lo, hi = _stats.binomial_interval(x.size, alpha, p0)
+    lo, hi = _stats.binomial_interval(x.size, alpha=alpha, p=p0)
     if _engine.recording():
         _engine.record(f"{tag}/normal-tail-count",
                        _stats.randomised_binomial_p_value(k, x.size, p0, _calibration_u.uniform()))
