@@ -84,12 +84,14 @@ def main(argv=None) -> int:
     parser.add_argument("--mistake-seeds", type=int, default=200)
     parser.add_argument("--tracks", default="numpy", help="comma-separated: numpy,torch,keras")
     parser.add_argument("--targets", default="", help="comma-separated: only these exercises (default: all)")
+    parser.add_argument("--keys", default="", help="comma-separated catalogue keys: only these entries")
     parser.add_argument("--shard", default="0/1", help="K/M: this process takes the seeds ≡ K mod M")
     parser.add_argument("--summarise", action="store_true", help="only summarise what is on file")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     tracks = tuple(args.tracks.split(","))
     targets = set(filter(None, args.targets.split(",")))
+    keys = set(filter(None, args.keys.split(",")))
     shard, shards = (int(v) for v in args.shard.split("/"))
     # one raw file per track set (and shard), so runs can go on side by side
     runs = OUT / (("runs" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}")
@@ -103,7 +105,7 @@ def main(argv=None) -> int:
             done.add((r["entry"], r["seed"]))
     todo = [(key, target, fn, fixed, seed)
             for key, target, fn, fixed, fails, _ in entries(tracks)
-            if not targets or target in targets
+            if (not targets or target in targets) and (not keys or key in keys)
             for seed in range(shard, args.mistake_seeds if fails else args.correct_seeds, shards)
             if (key, seed) not in done]
     print(f"{len(done)} runs on file, {len(todo)} to go", flush=True)
