@@ -59,8 +59,8 @@ def sources(n: int):
 def simulate(reps: int, n: int, seed: int = 0) -> list:
     rows = []
     u = np.random.default_rng(seed + 1)
-    for name, law, draw in sources(n):
-        r = np.random.default_rng(seed)
+    for index, (name, law, draw) in enumerate(sources(n)):
+        r = np.random.default_rng([seed, index])  # an independent stream per source
         tails, order, order_folded, repeats, reused = [], [], [], [], []
         for _ in range(reps):
             x = np.asarray(draw(r))
