@@ -8,6 +8,7 @@ there), the summary to calibration/calibration-<date>.csv.
 
     python tools/calibrate.py --correct-seeds 1000 --mistake-seeds 200
     python tools/calibrate.py --tracks torch,keras --correct-seeds 200 --mistake-seeds 50
+    python tools/calibrate.py --targets xavier_uniform,variance_scaling --shard 0/2   # one of two processes
     python tools/calibrate.py --summarise
 
 The framework tracks run fewer seeds: a Keras call costs ~1 ms of eager TensorFlow, and the
@@ -82,12 +83,19 @@ def main(argv=None) -> int:
     parser.add_argument("--correct-seeds", type=int, default=1000)
     parser.add_argument("--mistake-seeds", type=int, default=200)
     parser.add_argument("--tracks", default="numpy", help="comma-separated: numpy,torch,keras")
+    parser.add_argument("--targets", default="", help="comma-separated: only these exercises (default: all)")
+    parser.add_argument("--keys", default="", help="comma-separated catalogue keys: only these entries")
+    parser.add_argument("--shard", default="0/1", help="K/M: this process takes the seeds ≡ K mod M")
     parser.add_argument("--summarise", action="store_true", help="only summarise what is on file")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     tracks = tuple(args.tracks.split(","))
-    # one raw file per track set, so runs of different tracks can go on side by side
-    runs = OUT / ("runs.jsonl" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}.jsonl")
+    targets = set(filter(None, args.targets.split(",")))
+    keys = set(filter(None, args.keys.split(",")))
+    shard, shards = (int(v) for v in args.shard.split("/"))
+    # one raw file per track set (and shard), so runs can go on side by side
+    runs = OUT / (("runs" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}")
+                  + (f"-shard{shard}of{shards}" if shards > 1 else "") + ".jsonl")
     if args.summarise:
         return summarise()
     done = set()
@@ -97,7 +105,8 @@ def main(argv=None) -> int:
             done.add((r["entry"], r["seed"]))
     todo = [(key, target, fn, fixed, seed)
             for key, target, fn, fixed, fails, _ in entries(tracks)
-            for seed in range(args.mistake_seeds if fails else args.correct_seeds)
+            if (not targets or target in targets) and (not keys or key in keys)
+            for seed in range(shard, args.mistake_seeds if fails else args.correct_seeds, shards)
             if (key, seed) not in done]
     print(f"{len(done)} runs on file, {len(todo)} to go", flush=True)
     append_records(runs, todo, lambda run: {"entry": run[0], "seed": run[4],
