@@ -33,7 +33,30 @@ FOURTH = (r"the fourth moment Σᵢ qᵢ⁴ of the first row \(wide W\) or colum
           r"0\.\d{4} over 1500 matrices of shapes .*; for a uniformly random unit vector it is 3/\(m\+2\), 0\.\d{4} on "
           r"average here \(a correct function lands within \[0\.\d{4}, 0\.\d{4}\]\): your vectors are ")
 
+# The exact family and independence sub-tests (issue 17).
+NORMAL_TAILS = (r"wrong distribution family on shape \(.*: a normal puts 1\.24% of its values beyond ±2\.5 std of "
+                r"its mean \(a correct function has \d+ to \d+ of \d+ there\), yours has 0 and stops at ±2\.2\d std: "
+                r"is your normal truncated \(or clipped\)\?")
+CLIPPED = (r"values repeat on shape \(.*: \d+ of your \d+ samples equal [-\d.e]+ exactly, where a correct "
+           r"function repeats no value \d+ times \(even in float32\)\. It is your (smallest|largest) value: clipping")
+REUSED = (r"values are not independent on shape \(.*\): \d+ of your \d+ samples repeat another one \(up to sign\), "
+          r"where a correct function repeats fewer than \d+ \(float32 rounding included\) — ")
+ORDER = (r"values are not independent of their position on shape \(.*\): along axis \d of the array, in \d+ pairs "
+         r"of neighbouring entries \(2j, 2j\+1\) the second (value|\|x − mean\|) is the larger in \d+; for "
+         r"independent entries that is a fair coin \(a correct function lands in \[\d+, \d+\]\) — are your ")
+
 SUB_TESTS = {
+    "variance_scaling/vs_substring_truncated": ("arguments", NORMAL_TAILS),
+    "kaiming_normal/kn_truncated_rescaled": ("distribution", FAMILY_KS + r"\. Your values stop at ±2\.2\d std, "
+                                             r"where a normal puts 1\.24% .* is your normal truncated \(or clipped\)\?"),
+    "variance_scaling/vs_untruncated_clipped": ("arguments", CLIPPED),
+    "xavier_uniform/xu_antithetic": ("scale", REUSED + r"they are each other's negatives"),
+    "xavier_uniform/xu_repeated_block": ("scale", REUSED + r"are values reused: a block repeated"),
+    "kaiming_normal/kn_row_broadcast": ("scale", r"values repeat on shape \(.*\): .* and \d+ values repeat that "
+                                                 r"often — is one block of values reused"),
+    "xavier_uniform/xu_sorted": ("distribution", ORDER + r"values sorted, or partly sorted\?$"),
+    "xavier_uniform/xu_half_sorted": ("distribution", ORDER + r"values sorted, or partly sorted\?$"),
+    "kaiming_normal/kn_sorted_by_magnitude": ("distribution", ORDER + r"values' magnitudes sorted"),
     "xavier_uniform/normal_not_uniform": ("scale", SUPPORT),
     "xavier_uniform/std_as_bound": ("scale", SPREAD),
     "xavier_uniform/xu_bound_2pct": ("scale", SUPPORT + r"\.$"),
@@ -49,7 +72,7 @@ SUB_TESTS = {
     "kaiming_uniform/ku_mode_unchecked": ("errors", r"kaiming_uniform\(\(4, 3\), rng=rng, mode='fan_avg'\) returned "
                                                     r"normally; expected ValueError \(Kaiming's mode is 'fan_in' or 'fan_out'\)"),
     "kaiming_normal/kn_uniform": ("distribution", FAMILY_KS),
-    "truncated_normal/tn_clip": ("scale", SPREAD),
+    "truncated_normal/tn_clip": ("scale", CLIPPED),
     "truncated_normal/tn_untruncated": ("scale", SUPPORT),
     "truncated_normal/tn_mean_ignored": ("distribution", FAMILY_TAILS),
     "variance_scaling/vs_no_correction": ("scale", SPREAD),

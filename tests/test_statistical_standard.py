@@ -34,6 +34,8 @@ SPENDS = {
     "standardised_ks_threshold": 1.0,
     "binomial_interval": 1.0,
     "bernstein_sum_interval": 1.0,
+    "repeat_limit": 1.0,
+    "duplicate_limit": 1.0,
     "standardised_support": 0.0,
 }
 RANDOM_TARGETS = ["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
@@ -81,12 +83,72 @@ def test_the_alpha_a_reference_check_spends_stays_within_its_aspects_budget(targ
 
 
 def test_scale_spends_its_whole_budget_on_a_bounded_law(monkeypatch):
-    """xavier_uniform's scale: 2 shapes × (mean + second moment + edges) at α/2/3 each = α."""
+    """xavier_uniform's scale: 2 shapes × (repeats + reused values at α/2/8 each, then mean +
+    second moment + edges at α/2·¾/3 each) = α."""
     with alpha_ledger(monkeypatch) as ledger, contextlib.redirect_stdout(io.StringIO()):
         checks.check_xavier_uniform(reference("xavier_uniform"), aspect="scale", seed=0)
-    assert sorted({name for name, _ in ledger}) == ["mean_halfwidth", "second_moment_interval", "top_quantile"]
-    assert all(a == pytest.approx(_engine.ALPHA_PER_ASPECT / 6, rel=1e-12) for _, a in ledger), ledger
-    assert sum(a for _, a in ledger) == pytest.approx(_engine.ALPHA_PER_ASPECT, rel=1e-12)
+    assert sorted({name for name, _ in ledger}) == ["duplicate_limit", "mean_halfwidth", "repeat_limit",
+                                                    "second_moment_interval", "top_quantile"]
+    a = _engine.ALPHA_PER_ASPECT
+    assert all(alpha == pytest.approx(a / 16 if name in ("repeat_limit", "duplicate_limit") else a / 8, rel=1e-12)
+               for name, alpha in ledger), ledger
+    assert sum(alpha for _, alpha in ledger) == pytest.approx(a, rel=1e-12)
+
+
+def test_arguments_splits_each_case_between_scale_and_the_exact_tests(monkeypatch):
+    """kaiming_normal's arguments: per case α/8, half to the scale (mean, second moment), half
+    split evenly over repeats, normal tails, reused values and 2 orders × each axis."""
+    with alpha_ledger(monkeypatch) as ledger, contextlib.redirect_stdout(io.StringIO()):
+        checks.check_kaiming_normal(reference("kaiming_normal"), aspect="arguments", seed=0)
+    # assert_scale gives a third of its half to each of mean, spread and edges; an unbounded
+    # law has no edges, so the aspect spends (½·⅔ + ½)·α = 5α/6
+    assert sum(alpha for _, alpha in ledger) == pytest.approx(_engine.ALPHA_PER_ASPECT * 5 / 6, rel=1e-12)
+    first_case = _engine.ALPHA_PER_ASPECT / 8 / 2  # a 2-D shape: 3 + 2·2 = 7 exact sub-tests
+    assert [name for name, _ in ledger[:9]] == ["mean_halfwidth", "second_moment_interval", "repeat_limit",
+                                               "binomial_interval", "duplicate_limit"] + ["binomial_interval"] * 4
+    assert [alpha for _, alpha in ledger[2:9]] == pytest.approx([first_case / 7] * 7, rel=1e-12)
+
+
+# --- the exact family and independence sub-tests -------------------------------------------
+
+def test_normal_tail_count_is_binomial_with_the_normal_tail_share():
+    assert _stats.normal_tail_share() == pytest.approx(2 * stats.norm.sf(2.5), rel=1e-12)
+    assert _stats.normal_tail_share() == pytest.approx(0.0124193, rel=1e-5)
+    lo, hi = _stats.binomial_interval(40_000, ALPHA, _stats.normal_tail_share())
+    p = _stats.normal_tail_share()
+    assert stats.binom.cdf(lo - 1, 40_000, p) <= ALPHA / 2 < stats.binom.cdf(lo, 40_000, p)
+    assert stats.binom.sf(hi, 40_000, p) <= ALPHA / 2 < stats.binom.sf(hi - 1, 40_000, p)
+
+
+def test_repeat_limit_is_the_smallest_m_of_the_union_bound():
+    # P(some value ≥ m times) ≤ C(n, m)·p^(m−1): n = 2·10⁵, p = 2⁻²³, α = 1e-9 ⇒ m = 8.
+    def bound(n, m, p):
+        return math.comb(n, m) * p ** (m - 1)
+    m = _stats.repeat_limit(200_000, 2.0**-23, 1e-9)
+    assert m == 8 and bound(200_000, 8, 2.0**-23) <= 1e-9 < bound(200_000, 7, 2.0**-23)
+
+
+def test_duplicate_limit_is_expected_collisions_plus_mcdiarmid():
+    # C(n, 2)·2p + √(n·ln(1/α)/2)
+    n, p = 120_000, 2.0**-23
+    expected = n * (n - 1) / 2 * 2 * p + math.sqrt(n * math.log(1 / ALPHA) / 2)
+    assert _stats.duplicate_limit(n, p, ALPHA) == pytest.approx(expected, rel=1e-12)
+
+
+def test_level_p_max_is_the_coarser_of_23_random_bits_and_float32_rounding():
+    assert _laws.normal(0.1).level_p_max == 2.0**-23
+    assert _laws.uniform(0.3).level_p_max == 2.0**-23
+    # N(2, 1) on [0, 2.5]: f(2)·ulp(2) = 0.3989/0.6687·2⁻²² ≈ 2.4·2⁻²³
+    tn = _laws.truncated_normal(2.0, 1.0, 0.0, 2.5)
+    density_at_2 = stats.norm.pdf(0) / (stats.norm.cdf(0.5) - stats.norm.cdf(-2.0))
+    assert tn.level_p_max == pytest.approx(density_at_2 * 2.0**-22 * 1.02, rel=2e-3)
+
+
+def test_randomised_binomial_p_value_is_uniform_under_the_null():
+    rng = np.random.default_rng(5)
+    ks = rng.binomial(50, 0.3, size=20_000)
+    ps = [_stats.randomised_binomial_p_value(int(k), 50, 0.3, u) for k, u in zip(ks, rng.uniform(size=ks.size))]
+    assert stats.kstest(ps, "uniform").pvalue > 1e-3
 
 
 # --- acceptance regions pinned to their formulas (fixed law, n, α) -------------------------

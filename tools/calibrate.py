@@ -8,6 +8,7 @@ there), the summary to calibration/calibration-<date>.csv.
 
     python tools/calibrate.py --correct-seeds 1000 --mistake-seeds 200
     python tools/calibrate.py --tracks torch,keras --correct-seeds 200 --mistake-seeds 50
+    python tools/calibrate.py --targets xavier_uniform,variance_scaling --shard 0/2   # one of two processes
     python tools/calibrate.py --summarise
     python tools/calibrate.py --targets orthogonal --correct-seeds 1000 --mistake-seeds 100
         # one exercise only: its own runs-…-orthogonal.jsonl and calibration-<date>-orthogonal.csv
@@ -84,15 +85,20 @@ def main(argv=None) -> int:
     parser.add_argument("--correct-seeds", type=int, default=1000)
     parser.add_argument("--mistake-seeds", type=int, default=200)
     parser.add_argument("--tracks", default="numpy", help="comma-separated: numpy,torch,keras")
+    parser.add_argument("--targets", default="", help="comma-separated: only these exercises (default: all)")
+    parser.add_argument("--keys", default="", help="comma-separated catalogue keys: only these entries")
+    parser.add_argument("--shard", default="0/1", help="K/M: this process takes the seeds ≡ K mod M")
     parser.add_argument("--summarise", action="store_true", help="only summarise what is on file")
-    parser.add_argument("--targets", default="", help="comma-separated exercises to calibrate (default: all)")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     tracks = tuple(args.tracks.split(","))
-    targets = tuple(t for t in args.targets.split(",") if t)
-    suffix = f"-{'-'.join(targets)}" if targets else ""
-    # one raw file per track set (and target set), so runs of different tracks can go on side by side
-    runs = OUT / (("runs" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}") + suffix + ".jsonl")
+    targets = set(filter(None, args.targets.split(",")))
+    keys = set(filter(None, args.keys.split(",")))
+    shard, shards = (int(v) for v in args.shard.split("/"))
+    suffix = f"-{'-'.join(sorted(targets))}" if targets else ""
+    # one raw file per track set, target set and shard, so runs can go on side by side
+    runs = OUT / (("runs" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}") + suffix
+                  + (f"-shard{shard}of{shards}" if shards > 1 else "") + ".jsonl")
     if args.summarise:
         return summarise(targets)
     done = set()
@@ -102,8 +108,8 @@ def main(argv=None) -> int:
             done.add((r["entry"], r["seed"]))
     todo = [(key, target, fn, fixed, seed)
             for key, target, fn, fixed, fails, _ in entries(tracks)
-            if not targets or target in targets
-            for seed in range(args.mistake_seeds if fails else args.correct_seeds)
+            if (not targets or target in targets) and (not keys or key in keys)
+            for seed in range(shard, args.mistake_seeds if fails else args.correct_seeds, shards)
             if (key, seed) not in done]
     print(f"{len(done)} runs on file, {len(todo)} to go", flush=True)
     append_records(runs, todo, lambda run: {"entry": run[0], "seed": run[4],
@@ -146,7 +152,7 @@ def summarise(targets: tuple = ()) -> int:
             s["false_fails"] += bool(got)
         if set(got) != set(listed):
             s["other"].add(",".join(got) or "none")
-    path = OUT / f"calibration-{datetime.date.today().isoformat()}{'-' + '-'.join(targets) if targets else ''}.csv"
+    path = OUT / f"calibration-{datetime.date.today().isoformat()}{'-' + '-'.join(sorted(targets)) if targets else ''}.csv"
     bad = 0
     with path.open("w", newline="") as f:
         w = csv.writer(f)

@@ -74,7 +74,16 @@ def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
         return ""
     entry = best[1]
     explanation = entry.explanation
-    return f" Diagnosis: {prober.evidence(student, target)} — {explanation}" + ("" if explanation[-1] in ".?!" else ".")
+    evidence = (prober.evidence(student, target, _headline(ctx)) if isinstance(prober, RandomProber)
+                else prober.evidence(student, target))
+    return f" Diagnosis: {evidence} — {explanation}" + ("" if explanation[-1] in ".?!" else ".")
+
+
+def _headline(ctx: Context):
+    """(case, std ratio) the failing assertion judged, as far as the aspect said (else None):
+    the evidence is reported there, with the headline's own ratio — never another shape."""
+    case = getattr(ctx, "failed_case", None)
+    return None if case is None else (case, getattr(ctx, "failed_std_ratio", None))
 
 
 @contextlib.contextmanager
@@ -135,10 +144,24 @@ class RandomProber:
                    for (ra, ma, ka, _), (rb, mb, kb, _) in zip(a, b))
 
     @staticmethod
-    def evidence(student, target) -> str:
+    def evidence(student, target, headline=None) -> str:
         def where(case):
             return f"shape {case.shape}" + (f" with {', '.join(f'{k}={v!r}' for k, v in case.kwargs.items())}"
                                             if case.kwargs else "")
+        if headline is not None:  # the case the check's message is about, and its std ratio
+            case, headline_ratio = headline
+            same = [(s, t) for s, t in zip(student, target) if s[3] == case]
+            if same:
+                (r, m, k, _), (_, _, k0, _) = same[0]
+                if headline_ratio is not None:
+                    return f"your samples' std is {headline_ratio:.3f}× the target on {where(case)}"
+                if abs(math.log(r)) > STD_LOG_TOL:
+                    return f"your samples' std is {r:.3f}× the target on {where(case)}"
+                if abs(m) > MEAN_TOL:
+                    return f"your samples' mean is off by {m:.2f} target std on {where(case)}"
+                if abs(k - k0) > KURTOSIS_TOL:
+                    return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}"
+                return f"on {where(case)} and every other shape and argument tried your samples behave as this mistake's"
         r, _, _, case = max(student, key=lambda f: abs(math.log(f[0])))
         if abs(math.log(r)) > STD_LOG_TOL:
             return f"your samples' std is {r:.3f}× the target on {where(case)}"

@@ -25,6 +25,7 @@ class Law:
     lo: float = -math.inf
     hi: float = math.inf
     fast_cdf: Callable[[np.ndarray], np.ndarray] | None = None  # same CDF, vectorised cheaply
+    kind: str = ""  # "uniform", "normal" (untruncated) or "truncated_normal": the family tests read it
 
     @property
     def bounded(self) -> bool:
@@ -62,24 +63,45 @@ class Law:
         f0 = self.std * self.frozen.pdf(self.mean + self.std * z)
         return float(f0.max()) * 1.001 + 1e-3, float(np.abs(z * f0).max()) * 1.001 + 1e-3
 
+    @cached_property
+    def level_p_max(self) -> float:
+        """An upper bound on the probability that one draw of a *correct* implementation equals
+        any one given float value — what makes exact repeats possible at all.
+
+        Two sources of repeats, the coarser wins: (a) the random source — float32 uniforms carry
+        23 (TensorFlow/Keras) or 24 (NumPy ``random(dtype=float32)``, torch ``uniform_``) random
+        bits, so a value made from one uniform has probability ≤ 2⁻²³; (b) float32 rounding of
+        the output — the float32 value v collects the probability f(v)·ulp(v) of its rounding
+        interval. (b) is maximised on a grid of 24,001 points over μ ± 12σ (step σ/1000, where f
+        varies by < 1 %), with a 2 % margin. A float64 output is finer than both."""
+        z = np.linspace(-12, 12, 24_001)
+        x = self.mean + self.std * z
+        if self.bounded:
+            x = np.concatenate([x[(x >= self.lo) & (x <= self.hi)], [self.lo, self.hi]])
+        ulp32 = np.spacing(np.abs(x).astype(np.float32)).astype(np.float64)
+        rounding = float(np.max(self.frozen.pdf(x) * ulp32))  # v's rounding interval is ≤ ulp(v) long
+        return max(2.0**-23, rounding * 1.02)
+
     def __str__(self) -> str:
         return self.name
 
 
 def uniform(bound: float, center: float = 0.0) -> Law:
     return Law(f"U({center - bound:.4g}, {center + bound:.4g})",
-               stats.uniform(loc=center - bound, scale=2 * bound), center - bound, center + bound)
+               stats.uniform(loc=center - bound, scale=2 * bound), center - bound, center + bound,
+               kind="uniform")
 
 
 def normal(std: float, mean: float = 0.0) -> Law:
-    return Law(f"N({mean:.4g}, {std:.4g}²)", stats.norm(loc=mean, scale=std))
+    return Law(f"N({mean:.4g}, {std:.4g}²)", stats.norm(loc=mean, scale=std), kind="normal")
 
 
 def truncated_normal(mean: float, std: float, a: float, b: float) -> Law:
     alpha, beta = (a - mean) / std, (b - mean) / std
     return Law(f"N({mean:.4g}, {std:.4g}²) truncated to [{a:.4g}, {b:.4g}]",
                stats.truncnorm(alpha, beta, loc=mean, scale=std), a, b,
-               fast_cdf=lambda x: _truncated_normal_cdf((np.asarray(x) - mean) / std, alpha, beta))
+               fast_cdf=lambda x: _truncated_normal_cdf((np.asarray(x) - mean) / std, alpha, beta),
+               kind="truncated_normal")
 
 
 def _truncated_normal_cdf(z: np.ndarray, alpha: float, beta: float) -> np.ndarray:

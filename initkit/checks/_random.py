@@ -110,11 +110,13 @@ def assert_scale(spec: RandomSpec | None, case: Case | None, x: np.ndarray, law:
             f"(a correct function lands within ±{fmt(half)} over {n} samples)."
         )
     if not m2_lo <= m2 <= m2_hi:
-        raise CheckFailed(
+        failure = CheckFailed(
             f"spread off {where}: expected std {fmt(law.std)}, observed {fmt(math.sqrt(m2))}"
             f"{ratio(math.sqrt(m2), law.std)} (target {law}; a correct function lands within "
             f"[{fmt(math.sqrt(m2_lo))}, {fmt(math.sqrt(m2_hi))}] over {n} samples)."
         )
+        failure.std_ratio = math.sqrt(m2) / law.std  # the diagnosis repeats this number, never another
+        raise failure
     if law.bounded and edges:
         q_lo, q_hi = _stats.top_quantile(law, n, a3)
         if lo > q_lo or hi < q_hi:
@@ -164,8 +166,186 @@ def assert_family(x: np.ndarray, law: Law, alpha: float, tag: str, where: str) -
             f"wrong distribution family {where}: after standardising (subtract the mean, "
             f"divide by the std) your samples' CDF is {d:.3f} away from the target's "
             f"({law}, standardised); a correct function stays below {limit:.3f} over "
-            f"{x.size} samples."
+            f"{x.size} samples.{_where_values_stop(x, law)}"
         )
+
+
+def _where_values_stop(x: np.ndarray, law: Law) -> str:
+    """For an untruncated normal target whose samples have no tail: ' Your values stop at …
+    — truncated?' (or a uniform's ±1.73), else ''. Standardised with the samples' own mean and
+    std, as the KS distance is."""
+    if law.kind != "normal":
+        return ""
+    s = float(x.std())
+    z_max = float(np.max(np.abs(x - x.mean()))) / s if s > 0 else 0.0
+    if z_max >= _stats.TAIL_Z:
+        return ""
+    if z_max < 1.8:
+        return (f" Your values stop at ±{z_max:.2f} std, as a uniform does (±√3 = ±1.73): a normal "
+                f"has no bound — did you draw a uniform?")
+    return (f" Your values stop at ±{z_max:.2f} std, where a normal puts "
+            f"{_stats.normal_tail_share():.2%} of its values beyond ±{_stats.TAIL_Z} std: is your normal "
+            "truncated (or clipped)? This one must not be.")
+
+
+# --- exact family and independence tests -----------------------------------------------------
+# KS at α = 1e-7 cannot tell a truncated from an untruncated normal (standardised CDFs 0.0167
+# apart) below ~10⁵ draws per case, and it never looks at *where* a value sits. These tests are
+# cheap and exact, so they run on every case of the distribution and arguments aspects.
+
+_calibration_u = np.random.default_rng(20261207)  # the randomisation of discrete p-values (calibration only)
+
+
+def assert_exact_family_and_independence(values: np.ndarray, law: Law, alpha: float, tag: str, where: str,
+                                         *, tails: bool = True) -> None:
+    """``values``: the draws of one case, shaped (calls, *shape). The sub-tests, α split evenly:
+
+    - repeats: no value occurs ``_stats.repeat_limit`` times or more (catches clipping: the
+      clipped mass sits on the bounds; and values reused many times);
+    - normal tails (untruncated normal targets, unless ``tails`` is False): #{|x − μ| > 2.5σ}
+      ~ Binomial(n, 0.0124) exactly, two-sided (catches truncated, clipped, uniform and
+      heavy-tailed stand-ins). It measures against the *target* μ and σ, so it runs where the
+      scale has just passed (arguments); the distribution aspect, which must not fail a scale
+      mistake, leaves the family at the defaults to KS on standardised values;
+    - reused values: n − #distinct values of |x − μ| below ``_stats.duplicate_limit`` (catches
+      half the samples and their negatives, a repeated block, a row broadcast to every unit);
+    - order: along every axis of length ≥ 2, in disjoint neighbour pairs (entries 2j and 2j + 1),
+      the second is the larger one in Binomial(K, ½) of the K untied pairs — exactly, as two
+      i.i.d. entries are exchangeable — on the values and on |x − μ| (catches sorted and partly
+      sorted values, by value or by magnitude, whatever the axis).
+
+    Orthogonal matrices are dependent by construction and never come here."""
+    x = values.ravel()
+    axes = [ax for ax in range(1, values.ndim) if values.shape[ax] >= 2]
+    normal_tails = tails and law.kind == "normal"
+    share = alpha / (2 + normal_tails + 2 * len(axes))
+    _assert_no_repeats(x, law, share, tag, where)
+    if normal_tails:
+        _assert_normal_tails(x, law, share, tag, where)
+    _assert_no_reused_values(x, law, share, tag, where)
+    folded = _folded(values, law)
+    for ax in axes:
+        for v, by in ((values, "value"), (folded, "magnitude")):
+            _assert_order_free(v, ax, by, share, tag, where)
+
+
+def _folded(x: np.ndarray, law: Law) -> np.ndarray:
+    """|x − μ| in float64: float32 − μ in float32 would round distinct values together (for
+    μ ≠ 0) and add repeats a correct function does not make; in float64 it is exact for float32
+    values at the checks' means (0, ±0.5, 1, 2) unless |x| < 2⁻²⁹."""
+    return np.abs(x.astype(np.float64, copy=False) - law.mean)
+
+
+def _assert_no_repeats(x: np.ndarray, law: Law, alpha: float, tag: str, where: str) -> None:
+    uniq, counts = np.unique(x, return_counts=True)
+    top = int(np.argmax(counts))
+    m, limit = int(counts[top]), _stats.repeat_limit(x.size, law.level_p_max, alpha)
+    if _engine.recording():
+        _engine.record(f"{tag}/repeats-below-limit-holds", float(m < limit))
+    if m < limit:
+        return
+    value = float(uniq[top])
+    start = (f"values repeat {where}: {m} of your {x.size} samples equal {value:.6g} exactly, "
+             f"where a correct function repeats no value {limit} times (even in float32)")
+    heavy = np.flatnonzero(counts >= limit)
+    if set(heavy.tolist()) <= {0, len(uniq) - 1}:  # only the smallest and/or largest value: a bound
+        end = "smallest" if top == 0 else "largest"
+        raise CheckFailed(
+            f"{start}. It is your {end} value: clipping (np.clip, clamp) piles the whole tail onto "
+            "the bound — a truncated law redraws the values outside (or inverts the CDF) instead, "
+            "so no value sits on a bound."
+        )
+    raise CheckFailed(f"{start}, and {heavy.size} values repeat that often — is one block of values reused "
+                      "(repeated, or one row broadcast to every unit)?")
+
+
+def _assert_normal_tails(x: np.ndarray, law: Law, alpha: float, tag: str, where: str) -> None:
+    p0 = _stats.normal_tail_share()
+    k = int(np.count_nonzero(_folded(x, law) > _stats.TAIL_Z * law.std))
+    lo, hi = _stats.binomial_interval(x.size, alpha=alpha, p=p0)
+    if _engine.recording():
+        _engine.record(f"{tag}/normal-tail-count",
+                       _stats.randomised_binomial_p_value(k, x.size, p0, _calibration_u.uniform()))
+    if lo <= k <= hi:
+        return
+    z_max = float(np.max(_folded(x, law))) / law.std
+    head = (f"wrong distribution family {where}: a normal puts {p0:.2%} of its values beyond "
+            f"±{_stats.TAIL_Z} std of its mean (a correct function has {lo} to {hi} of {x.size} there), "
+            f"yours has {k}")
+    if k > hi:
+        raise CheckFailed(f"{head}: tails heavier than a normal's.")
+    if z_max < 1.8:
+        raise CheckFailed(f"{head} and stops at ±{z_max:.2f} std, as a uniform does (±√3): did you draw a uniform?")
+    raise CheckFailed(
+        f"{head} and stops at ±{z_max:.2f} std: is your normal truncated (or clipped)? This law is an "
+        "untruncated normal — check how your function picks the distribution it draws."
+    )
+
+
+def _assert_no_reused_values(x: np.ndarray, law: Law, alpha: float, tag: str, where: str) -> None:
+    n = x.size
+    repeats = n - np.unique(_folded(x, law)).size
+    limit = _stats.duplicate_limit(n, law.level_p_max, alpha)
+    if _engine.recording():
+        _engine.record(f"{tag}/reused-values-below-limit-holds", float(repeats < limit))
+    if repeats < limit:
+        return
+    same = n - np.unique(x).size
+    if same < limit:
+        cause = ("they are each other's negatives (about the mean): half the samples and their "
+                 "mirror images are not independent draws — draw every value.")
+    else:
+        cause = "are values reused: a block repeated, or one row broadcast to every unit?"
+    raise CheckFailed(
+        f"values are not independent {where}: {repeats} of your {n} samples repeat another one "
+        f"(up to sign), where a correct function repeats fewer than {limit:.0f} (float32 "
+        f"rounding included) — {cause}"
+    )
+
+
+def _assert_order_free(values: np.ndarray, axis: int, by: str, alpha: float, tag: str, where: str) -> None:
+    length = values.shape[axis] // 2 * 2
+    first = values.take(np.arange(0, length, 2), axis=axis)
+    second = values.take(np.arange(1, length, 2), axis=axis)
+    up, down = int(np.count_nonzero(second > first)), int(np.count_nonzero(second < first))
+    k = up + down
+    if k == 0:
+        return
+    lo, hi = _stats.binomial_interval(k, alpha)
+    if _engine.recording():
+        _engine.record(f"{tag}/order-axis{axis - 1}-{by}",
+                       _stats.randomised_binomial_p_value(up, k, 0.5, _calibration_u.uniform()))
+    if lo <= up <= hi:
+        return
+    second, what = ("the second value", "values") if by == "value" else ("the second |x − mean|", "values' magnitudes")
+    raise CheckFailed(
+        f"values are not independent of their position {where}: along axis {axis - 1} of the "
+        f"array, in {k} pairs of neighbouring entries (2j, 2j+1) {second} is the larger in {up}; "
+        f"for independent entries that is a fair coin (a correct function lands in [{lo}, {hi}]) "
+        f"— are your {what} sorted, or partly sorted?"
+    )
+
+
+def _judging(ctx: Context, case: Case):
+    """Remember which case an assertion judges: when it fails, the diagnosis reports its
+    evidence on that same case (and the same std ratio), so it never contradicts the headline."""
+    ctx.failed_case, ctx.failed_std_ratio = case, None
+    return _Judging(ctx)
+
+
+class _Judging:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None:
+            self.ctx.failed_case = None
+        elif isinstance(exc, CheckFailed):
+            self.ctx.failed_std_ratio = getattr(exc, "std_ratio", None)
+        return False
 
 
 def _kw(kwargs: dict) -> str:
@@ -190,7 +370,16 @@ def _scale(spec: RandomSpec, fn, ctx: Context) -> str:
     n = 0
     for i, case in enumerate(cases):
         x = draw(fn, spec, case, N_SCALE, rng, ctx.fixed)
-        assert_scale(spec, case, x, _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases), f"scale/{i}")
+        law, alpha = _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases)
+        where = f"on shape {case.shape}"
+        with _judging(ctx, case):
+            # The mean and spread tests count on independent draws: values reused (a row
+            # broadcast to every unit, a repeated block, antithetic pairs) are reported here,
+            # where their noise would otherwise pass or fail the scale at random. α per case:
+            # 3/4 to the scale, 1/8 to each of the two reuse tests.
+            _assert_no_repeats(x, law, alpha / 8, f"scale/{i}", where)
+            _assert_no_reused_values(x, law, alpha / 8, f"scale/{i}", where)
+            assert_scale(spec, case, x, law, alpha * 3 / 4, f"scale/{i}")
         n += x.size
     return f"{len(cases)} shapes, {n:.1e} samples"
 
@@ -203,9 +392,14 @@ def _distribution(spec: RandomSpec, fn, ctx: Context) -> str:
     for i, case in enumerate(cases):
         x = draw(fn, spec, case, N_DISTRIBUTION // len(cases), rng, ctx.fixed)
         where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
-        assert_family(x, _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases), f"distribution/{i}", where)
+        law, alpha = _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases)
+        # α per case: half to KS (the family at the defaults), half to the exact tests
+        with _judging(ctx, case):
+            assert_family(x, law, alpha / 2, f"distribution/{i}", where)
+            assert_exact_family_and_independence(x.reshape(-1, *case.shape), law, alpha / 2, f"distribution/{i}",
+                                                 where, tails=False)
         n += x.size
-    return f"{len(cases)} cases, {n:.1e} samples, KS on standardised values"
+    return f"{len(cases)} cases, {n:.1e} samples, KS on standardised values, repeats, order"
 
 
 def _arguments(spec: RandomSpec, fn, ctx: Context) -> str:
@@ -215,8 +409,14 @@ def _arguments(spec: RandomSpec, fn, ctx: Context) -> str:
     rng = ctx.rng(3)
     for i, case in enumerate(cases):
         x = draw(fn, spec, case, N_ARGUMENT, rng, ctx.fixed)
-        assert_scale(spec, case, x, _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases), f"arguments/{i}")
-    return f"{len(cases)} shape/argument cases"
+        law, alpha = _law_of(spec, case, ctx.fixed), ctx.alpha / len(cases)
+        where = f"on shape {case.shape}" + (f" with {_kw(case.kwargs)}" if case.kwargs else "")
+        # α per case: half to the scale (support, mean, spread, edges), half to the family's
+        # exact tests and independence — every distribution the arguments ask for is judged
+        with _judging(ctx, case):
+            assert_scale(spec, case, x, law, alpha / 2, f"arguments/{i}")
+            assert_exact_family_and_independence(x.reshape(-1, *case.shape), law, alpha / 2, f"arguments/{i}", where)
+    return f"{len(cases)} shape/argument cases: scale, family, independence"
 
 
 def _errors(spec: RandomSpec, fn, ctx: Context) -> str:

@@ -112,16 +112,54 @@ def standardised_ks_distance(law: Law, x: np.ndarray) -> float:
     return ks_distance(law.standard_cdf((x - x.mean()) / s))
 
 
-def binomial_interval(k_trials: int, alpha: float) -> tuple[int, int]:
-    """[lo, hi] holding Binomial(k, 1/2) with probability ≥ 1 − alpha (exact tails)."""
-    lo = int(stats.binom.ppf(alpha / 2, k_trials, 0.5))
-    hi = int(stats.binom.isf(alpha / 2, k_trials, 0.5))
+def binomial_interval(k_trials: int, alpha: float, p: float = 0.5) -> tuple[int, int]:
+    """[lo, hi] holding Binomial(k, p) with probability ≥ 1 − alpha (exact tails ≤ α/2 each)."""
+    lo = int(stats.binom.ppf(alpha / 2, k_trials, p))
+    hi = int(stats.binom.isf(alpha / 2, k_trials, p))
     # ppf/isf give the boundary values whose tail may slightly exceed α/2: step outwards.
-    while stats.binom.cdf(lo - 1, k_trials, 0.5) > alpha / 2 and lo > 0:
+    while stats.binom.cdf(lo - 1, k_trials, p) > alpha / 2 and lo > 0:
         lo -= 1
-    while stats.binom.sf(hi, k_trials, 0.5) > alpha / 2 and hi < k_trials:
+    while stats.binom.sf(hi, k_trials, p) > alpha / 2 and hi < k_trials:
         hi += 1
     return lo, hi
+
+
+#: The tail-count test of a normal law: the share of values beyond TAIL_Z target std from the
+#: mean, P(|Z| > 2.5) = 2Φ(−2.5) = 0.012419. A normal truncated at ±2σ and rescaled to the
+#: right variance stops at 2/0.8796 = 2.27 std, a clipped one piles up at ±2 std, a uniform
+#: stops at √3 = 1.73 std: all put nothing there.
+TAIL_Z = 2.5
+
+
+def normal_tail_share() -> float:
+    return float(2 * stats.norm.sf(TAIL_Z))
+
+
+def repeat_limit(n: int, p_level: float, alpha: float) -> int:
+    """The smallest m with P(some value occurs ≥ m times among n i.i.d. draws) ≤ alpha, when no
+    value has probability above p_level (``Law.level_p_max``). Union bound over values v and
+    m-subsets of draws: P ≤ Σ_v C(n, m)·p_v^m ≤ C(n, m)·p_level^(m−1)·Σ_v p_v = C(n, m)·p_level^(m−1).
+    (n = 2·10⁵, p = 2⁻²³, α = 1e-9: m = 8. A clipped law puts thousands on each bound.)"""
+    log_alpha = math.log(alpha)
+    m = 2
+    while (math.lgamma(n + 1) - math.lgamma(m + 1) - math.lgamma(n - m + 1)
+           + (m - 1) * math.log(p_level)) > log_alpha:
+        m += 1
+    return m
+
+
+def duplicate_limit(n: int, p_level: float, alpha: float) -> float:
+    """A bound t with P(n − D ≥ t) ≤ alpha, D the number of distinct values among n i.i.d. draws
+    of |x − μ| (x folded about the target mean, so that a value and its mirror image count as
+    equal — what antithetic sampling produces).
+
+    E(n − D) ≤ E(#pairs i < j with equal values) = C(n, 2)·Σ_v q_v² ≤ C(n, 2)·q_max, where a
+    folded value v has q_v ≤ 2·p_level (two raw values fold onto it); D changes by ≤ 1 when one
+    draw changes, so McDiarmid gives P(n − D ≥ E(n − D) + s) ≤ exp(−2s²/n), s = √(n·ln(1/α)/2).
+    (n = 1.2·10⁵ float32 draws from torch's 2²⁴-level uniform_: ~430 colliding pairs expected;
+    a run of antithetic pairs repeats n/2 folded values, a repeated block or a broadcast row
+    more.)"""
+    return n * (n - 1) / 2 * 2 * p_level + math.sqrt(n * math.log(1 / alpha) / 2)
 
 
 # --- Null p-values, for calibration only (tools/calibrate.py). Each is the p-value of the
@@ -152,6 +190,13 @@ def _none_beyond(p_out: float, n: int) -> float:
     """(1 − p_out)ⁿ, the probability that none of n draws falls in a region of probability
     p_out: exp(n·log1p(−p_out)) keeps its precision for tiny p_out; 0 when p_out = 1."""
     return 0.0 if p_out >= 1.0 else math.exp(n * math.log1p(-p_out))
+
+
+def randomised_binomial_p_value(k: int, n: int, p: float, u: float) -> float:
+    """Two-sided randomised p-value of k ~ Binomial(n, p): with P₊ = P(K > k) + u·P(K = k) (u
+    uniform on [0, 1], independent of k) uniform on [0, 1], p = 2·min(P₊, 1 − P₊) is too."""
+    upper = float(stats.binom.sf(k, n, p) + u * stats.binom.pmf(k, n, p))
+    return min(1.0, 2 * min(upper, 1 - upper))
 
 
 def ks_p_value(d: float, n: int) -> float:

@@ -49,14 +49,28 @@ HINTS = {
     "kaiming_uniform/ku_mode_ignored":
         "mode='fan_out' must use fan_out (it preserves the gradients' variance in the backward pass)",
     "kaiming_uniform/ku_fans_swapped":
-        "torch weights are (out, in, *kernel): fan_in = shape[1]·kernel, fan_out = shape[0]·kernel",
+        "your std matches the other mode's: mode='fan_in' divides by fan_in and mode='fan_out' by "
+        "fan_out — are the modes swapped? (Reading the fans from the wrong axes does the same: torch "
+        "weights are (out, in, *kernel), fan_in = shape[1]·kernel, fan_out = shape[0]·kernel)",
     "kaiming_uniform/ku_std_as_bound":
         "U(−b, b) has std b/√3, so the bound is √3 times the std: b = √3·gain/√fan "
         "(yours is 1/√3 ≈ 0.577 of the target)",
     "kaiming_uniform/ku_slope_ignored":
         "the leaky slope a changes the gain: √(2/(1+a²)) — a=1 is linear (gain 1)",
     "kaiming_normal/kn_fans_swapped":
-        "torch weights are (out, in, *kernel): fan_in = shape[1]·kernel, fan_out = shape[0]·kernel",
+        "your std matches the other mode's: mode='fan_in' divides by fan_in and mode='fan_out' by "
+        "fan_out — are the modes swapped? (Reading the fans from the wrong axes does the same: torch "
+        "weights are (out, in, *kernel), fan_in = shape[1]·kernel, fan_out = shape[0]·kernel)",
+    "variance_scaling/vs_substring_truncated":
+        "your 'untruncated_normal' values stop at ±2.27 std, as Keras' truncated normal does: "
+        "`\"truncated\" in distribution` is True for 'untruncated_normal' too — compare whole names "
+        "(distribution == \"truncated_normal\")",
+    "variance_scaling/vs_clipped":
+        "np.clip piles the tails onto ±2σ; Keras' truncated normal redraws the values beyond ±2σ "
+        "(σ = √s/0.87962566), so no value sits on a bound",
+    "kaiming_normal/kn_truncated_rescaled":
+        "your values stop near ±2.3 std: a truncated normal — torch's kaiming_normal_ draws an "
+        "ordinary, untruncated normal",
     "kaiming_normal/kn_no_gain": "std = gain/√fan — the gain (√2 for ReLU) is missing",
     "kaiming_normal/kn_sqrt3":
         "√3·gain/√fan is the *uniform* bound; the normal's std is gain/√fan",

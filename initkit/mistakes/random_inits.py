@@ -132,7 +132,7 @@ def xn_truncated(shape, gain=1.0, rng=None):
     return x
 
 
-@mistake("xavier_normal", ("distribution",), "uniform values with the right std instead of a normal")
+@mistake("xavier_normal", ("distribution", "arguments"), "uniform values with the right std instead of a normal")
 def xn_uniform(shape, gain=1.0, rng=None):
     fan_in, fan_out = _fans(shape)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -269,7 +269,7 @@ def kn_no_gain(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None)
     return _rng(rng).normal(0.0, 1.0 / math.sqrt(_fan(shape, mode)), size=shape)
 
 
-@mistake("kaiming_normal", ("distribution",), "a uniform of the right variance instead of a normal")
+@mistake("kaiming_normal", ("distribution", "arguments"), "a uniform of the right variance instead of a normal")
 def kn_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     std = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
     return _rng(rng).uniform(-math.sqrt(3) * std, math.sqrt(3) * std, size=shape)
@@ -372,3 +372,206 @@ def vs_avg_sum(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
 @mistake("variance_scaling", ("errors",), "scale ≤ 0 accepted")
 def vs_scale_unchecked(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
     return _draw_vs(shape, _vs_variance(shape, abs(scale) + 1e-12, mode), distribution, _rng(rng))
+
+
+# --- issue 17: every distribution judged by its family; independence --------------------------
+# Wrong answers whose every value has the right law (or the right mean and std) and that the
+# exact family tests and the independence tests of the distribution and arguments aspects catch.
+
+@mistake("variance_scaling", ("arguments",),
+         "distribution picked by a substring test: 'truncated' in distribution is True for 'untruncated_normal'")
+def vs_substring_truncated(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    s = _vs_variance(shape, scale, mode)
+    rng = _rng(rng)
+    if "truncated" in distribution:
+        sigma = math.sqrt(s) / 0.87962566103423978
+        return tn_rejection(shape, 0.0, sigma, -2 * sigma, 2 * sigma, rng)
+    if distribution == "uniform":
+        return rng.uniform(-math.sqrt(3 * s), math.sqrt(3 * s), size=shape)
+    raise ValueError(f"bad distribution {distribution!r}")
+
+
+@mistake("variance_scaling", ("scale", "distribution", "arguments"),
+         "truncated normal by clipping at ±2σ instead of redrawing")
+def vs_clipped(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    s = _vs_variance(shape, scale, mode)
+    rng = _rng(rng)
+    if distribution == "truncated_normal":
+        sigma = math.sqrt(s) / 0.87962566103423978
+        return np.clip(rng.normal(0.0, sigma, size=shape), -2 * sigma, 2 * sigma)
+    return _draw_vs(shape, s, distribution, rng)
+
+
+@mistake("variance_scaling", ("arguments",),
+         "the untruncated normal clipped at ±3σ 'to avoid outliers'")
+def vs_untruncated_clipped(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    s = _vs_variance(shape, scale, mode)
+    x = _draw_vs(shape, s, distribution, _rng(rng))
+    if distribution == "untruncated_normal":
+        x = np.clip(x, -3 * math.sqrt(s), 3 * math.sqrt(s))
+    return x
+
+
+@correct("variance_scaling", "truncated normal by inverse CDF (scipy.special.ndtri)")
+def vs_inverse_cdf(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    s = _vs_variance(shape, scale, mode)
+    rng = _rng(rng)
+    if distribution == "truncated_normal":
+        sigma = math.sqrt(s) / 0.87962566103423978
+        return sigma * ndtri(rng.uniform(ndtr(-2.0), ndtr(2.0), size=shape))
+    return _draw_vs(shape, s, distribution, rng)
+
+
+@correct("variance_scaling", "truncated normal from scipy.stats.truncnorm, float32 output")
+def vs_scipy_truncnorm(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    from scipy import stats
+
+    s = _vs_variance(shape, scale, mode)
+    rng = _rng(rng)
+    if distribution == "truncated_normal":
+        sigma = math.sqrt(s) / 0.87962566103423978
+        x = stats.truncnorm.rvs(-2.0, 2.0, scale=sigma, size=shape, random_state=rng)
+    else:
+        x = _draw_vs(shape, s, distribution, rng)
+    return x.astype(np.float32)
+
+
+@correct("variance_scaling", "float32 uniforms with 23 random bits, as TensorFlow draws them")
+def vs_23_bit_uniforms(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", rng=None):
+    s = _vs_variance(shape, scale, mode)
+    rng = _rng(rng)
+    if distribution != "uniform":
+        return _draw_vs(shape, s, distribution, rng).astype(np.float32)
+    u = (rng.integers(0, 2**23, size=shape) / 2**23).astype(np.float32)  # 2²³ levels in [0, 1)
+    limit = np.float32(math.sqrt(3 * s))
+    return (2 * u - 1) * limit
+
+
+@correct("truncated_normal", "scipy.stats.truncnorm with standardised bounds")
+def tn_scipy(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    from scipy import stats
+
+    return stats.truncnorm.rvs((a - mean) / std, (b - mean) / std, loc=mean, scale=std, size=shape,
+                               random_state=_rng(rng))
+
+
+@correct("truncated_normal", "inverse CDF in float32, filled column-major")
+def tn_inverse_cdf_float32_columns(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    lo, hi = ndtr((a - mean) / std), ndtr((b - mean) / std)
+    u = _rng(rng).uniform(lo, hi, size=math.prod(shape))
+    x = np.clip(mean + std * ndtri(u), a, b)  # clip only guards float rounding at the bounds
+    return x.reshape(shape, order="F").astype(np.float32)
+
+
+@correct("xavier_normal", "Box–Muller from two uniforms")
+def xn_box_muller(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    rng = _rng(rng)
+    n = math.prod(shape)
+    u1, u2 = 1.0 - rng.random(n), rng.random(n)  # u1 in (0, 1]: log(u1) finite
+    z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
+    return (std * z).reshape(shape)
+
+
+@correct("xavier_uniform", "float32 uniforms (24 random bits), filled column-major")
+def xu_float32_columns(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = np.float32(gain * math.sqrt(6.0 / (fan_in + fan_out)))
+    u = _rng(rng).random(math.prod(shape), dtype=np.float32)
+    return ((2 * u - 1) * a).reshape(shape, order="F")
+
+
+@correct("kaiming_uniform", "drawn one output unit at a time, last unit first")
+def ku_unit_by_unit(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    bound = math.sqrt(3.0) * _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    rng = _rng(rng)
+    w = np.empty(shape)
+    for unit in reversed(range(shape[0])):
+        w[unit] = rng.uniform(-bound, bound, size=shape[1:])
+    return w
+
+
+@mistake("xavier_uniform", ("distribution", "arguments"), "samples returned sorted")
+def xu_sorted(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return np.sort(_rng(rng).uniform(-a, a, size=math.prod(shape))).reshape(shape)
+
+
+@mistake("xavier_uniform", ("distribution", "arguments"), "each unit's weights sorted (np.sort along the last axis)")
+def xu_rows_sorted(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return np.sort(_rng(rng).uniform(-a, a, size=shape), axis=-1)
+
+
+@mistake("xavier_uniform", ("distribution", "arguments"), "sorted along the first axis (np.sort(w, axis=0))")
+def xu_columns_sorted(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return np.sort(_rng(rng).uniform(-a, a, size=shape), axis=0)
+
+
+@mistake("xavier_uniform", ("distribution", "arguments"), "partly sorted: the first half of the values in order")
+def xu_half_sorted(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    x = _rng(rng).uniform(-a, a, size=math.prod(shape))
+    half = x.size // 2
+    x[:half] = np.sort(x[:half])
+    return x.reshape(shape)
+
+
+@mistake("xavier_uniform", ("scale", "distribution", "arguments"), "half the samples and their negatives (antithetic pairs)")
+def xu_antithetic(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    n = math.prod(shape)
+    half = _rng(rng).uniform(-a, a, size=(n + 1) // 2)
+    return np.concatenate([half, -half])[:n].reshape(shape)
+
+
+@mistake("xavier_uniform", ("scale", "distribution", "arguments"), "a block of samples drawn once and repeated")
+def xu_repeated_block(shape, gain=1.0, rng=None):
+    fan_in, fan_out = _fans(shape)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    n = math.prod(shape)
+    block = _rng(rng).uniform(-a, a, size=(n + 1) // 2)
+    return np.tile(block, 2)[:n].reshape(shape)
+
+
+@mistake("kaiming_normal", ("distribution", "arguments"), "sorted by magnitude (np.sort of |w|, signs kept random)")
+def kn_sorted_by_magnitude(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    std = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    rng = _rng(rng)
+    x = rng.normal(0.0, std, size=math.prod(shape))
+    x = np.sort(np.abs(x)) * rng.choice([-1.0, 1.0], size=x.size)
+    return x.reshape(shape)
+
+
+@mistake("kaiming_normal", ("scale", "distribution", "arguments"), "half the samples and their negatives (antithetic pairs)")
+def kn_antithetic(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    std = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    n = math.prod(shape)
+    half = _rng(rng).normal(0.0, std, size=(n + 1) // 2)
+    return np.concatenate([half, -half])[:n].reshape(shape)
+
+
+@mistake("kaiming_normal", ("scale", "distribution", "arguments"), "one unit's weights drawn and broadcast to every unit")
+def kn_row_broadcast(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    std = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    row = _rng(rng).normal(0.0, std, size=(1, *shape[1:]))
+    return np.broadcast_to(row, shape).copy()
+
+
+@mistake("kaiming_normal", ("distribution", "arguments"), "a normal truncated at ±2σ, rescaled to the right std")
+def kn_truncated_rescaled(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    std = _gain(nonlinearity, a) / math.sqrt(_fan(shape, mode)) / 0.87962566103423978
+    return tn_rejection(shape, 0.0, std, -2 * std, 2 * std, rng)
+
+
+@mistake("truncated_normal", ("distribution", "arguments"), "samples returned sorted")
+def tn_sorted(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    x = tn_rejection((math.prod(shape),), mean, std, a, b, rng)
+    return np.sort(x).reshape(shape)
