@@ -154,20 +154,46 @@ def test_orthogonal_distribution_verdicts_hold_at_seeds_0_to_99(key):
 
 # --- issue 17: the family under every argument, and independence -----------------------------
 
-RANDOM_NUMPY = sorted(k for k, e in {**MISTAKES, **CORRECT}.items()
-                      if e.track == "numpy" and e.target in ("xavier_uniform", "xavier_normal", "kaiming_uniform",
-                                                             "kaiming_normal", "truncated_normal", "variance_scaling"))
+#: Issue 17's wrong answers and their catalogued variants, and the correct-but-different
+#: implementations it names, checked at every seed 0–99 here. Each entry's exact verdict (every
+#: aspect, listed or not) at these and more seeds is in calibration/calibration-<date>.csv
+#: (tools/calibrate.py); the whole catalogue is checked at the smoke seeds above. Every seed of
+#: every entry costs a full check (~0.6 s), so this list, not the catalogue, sets CI's time.
+ISSUE_17_WRONG = ["vs_substring_truncated", "vs_clipped", "vs_untruncated_clipped", "kn_truncated_rescaled",
+                  "xu_sorted", "xu_rows_sorted", "xu_columns_sorted", "xu_half_sorted", "kn_sorted_by_magnitude",
+                  "tn_sorted", "xu_antithetic", "kn_antithetic", "xu_repeated_block", "kn_row_broadcast"]
+ISSUE_17_CORRECT = ["vs_inverse_cdf", "vs_scipy_truncnorm", "tn_inverse_cdf", "tn_scipy",
+                    "tn_inverse_cdf_float32_columns", "xn_box_muller", "xu_float32", "xu_float32_columns",
+                    "kn_float32", "vs_23_bit_uniforms", "ku_unit_by_unit"]
+
+
+def _numpy_key(name: str, catalogue: dict) -> str:
+    (key,) = [k for k, e in catalogue.items() if e.track == "numpy" and k.split("/")[1] == name]
+    return key
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", RANDOM_NUMPY)
-def test_random_catalogue_verdicts_hold_at_seeds_0_to_99(key):
-    """Wrong answers fail exactly their listed aspects and correct ones pass, at every seed 0–99."""
-    entry = {**MISTAKES, **CORRECT}[key]
+@pytest.mark.parametrize("key", [_numpy_key(n, MISTAKES) for n in ISSUE_17_WRONG])
+def test_issue_17_wrong_answers_fail_their_aspects_at_seeds_0_to_99(key, monkeypatch):
+    """The verdicts only: the diagnosis a failure adds (its probes cost more than the check) is
+    switched off here; the messages are tested at seed 0 above and in test_messages.py."""
+    from initkit.checks import _engine
+
+    monkeypatch.setattr(_engine, "_diagnosis_or_nothing", lambda *args: "")
+    entry = MISTAKES[key]
     check = getattr(checks, f"check_{entry.target}")
-    wrong = {seed: sorted(failed) for seed in range(100)
-             if set(failed := failing_aspects(check, entry.fn, seed)) != set(entry.fails)}
-    assert not wrong, wrong
+    missed = [seed for seed in range(100)
+              if set(failing_aspects(check, entry.fn, seed, only=entry.fails)) != set(entry.fails)]
+    assert not missed, missed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", [_numpy_key(n, CORRECT) for n in ISSUE_17_CORRECT])
+def test_issue_17_correct_but_different_answers_pass_at_seeds_0_to_99(key):
+    entry = CORRECT[key]
+    check = getattr(checks, f"check_{entry.target}")
+    failed = {seed: sorted(f) for seed in range(100) if (f := failing_aspects(check, entry.fn, seed))}
+    assert not failed, failed
 
 
 @pytest.mark.parametrize("key, aspect, words", [
