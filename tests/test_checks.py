@@ -131,6 +131,31 @@ def test_batch_norm_reports_a_tuple_an_in_place_edit_and_a_crash_in_one_line_eac
     assert "<array of shape" in message and "raised AxisError" in message and len(message) < 600
 
 
+# --- orthogonal: the Haar test on whole matrices at seeds 0–99 (issue 17) -------------------
+
+ORTHOGONAL_ENTRIES = sorted(k for k, e in {**MISTAKES, **CORRECT}.items()
+                            if e.target == "orthogonal" and e.track == "numpy")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ORTHOGONAL_ENTRIES)
+def test_orthogonal_distribution_verdicts_hold_at_seeds_0_to_99(key, monkeypatch):
+    """Every wrong sign fix and non-Gaussian QR fails the distribution aspect at every seed
+    0–99; every correct variant (QR with the fix, SVD polar factor, A(AᵀA)^−½, random column
+    signs, scipy's QR, Gram–Schmidt, float32) passes it at every seed. (The other aspects did
+    not change; the smoke seeds above cover them.) Verdicts only: diagnoses are switched off
+    (the messages are tested in test_messages.py)."""
+    from initkit.checks import _engine
+
+    monkeypatch.setattr(_engine, "_diagnosis_or_nothing", lambda *args: "")
+    entry = {**MISTAKES, **CORRECT}[key]
+    expected = "distribution" in entry.fails
+    wrong = [seed for seed in range(100)
+             if ("distribution" in failing_aspects(checks.check_orthogonal, entry.fn, seed,
+                                                   only=("distribution",))) != expected]
+    assert not wrong, wrong
+
+
 # --- issue 17: the family under every argument, and independence -----------------------------
 
 #: Issue 17's wrong answers and their catalogued variants, and the correct-but-different

@@ -25,6 +25,13 @@ FAMILY_KS = (r"wrong distribution family on shape \(.*\): after standardising \(
              r"function stays below 0\.\d{3} over \d+ samples")
 FAMILY_TAILS = (r"wrong distribution family on shape \(.*: standardised \(mean 0, std 1\) the target .* lies "
                 r"within \[.*\], yours reach \[.*\] — tails where the target has none")
+# … and of the orthogonal Haar test (initkit/checks/_orthogonal.py, distribution).
+DIAGONAL = (r"the diagonal entries W\[j, j\] were positive in \d+ of \d+ \(\d+%\) over 1500 matrices of shapes \(.*\); "
+            r"for a Haar-distributed W each is positive with probability ½ \(\[\d+, \d+\] with near certainty\); "
+            r"positive share of W\[0, 0\], W\[1, 1\], … per shape: .* — ")
+FOURTH = (r"the fourth moment Σᵢ qᵢ⁴ of the first row \(wide W\) or column \(tall W\), scaled to unit length, averages "
+          r"0\.\d{4} over 1500 matrices of shapes .*; for a uniformly random unit vector it is 3/\(m\+2\), 0\.\d{4} on "
+          r"average here \(a correct function lands within \[0\.\d{4}, 0\.\d{4}\]\): your vectors are ")
 
 # The exact family and independence sub-tests (issue 17).
 NORMAL_TAILS = (r"wrong distribution family on shape \(.*: a normal puts 1\.24% of its values beyond ±2\.5 std of "
@@ -70,12 +77,23 @@ SUB_TESTS = {
     "truncated_normal/tn_mean_ignored": ("distribution", FAMILY_TAILS),
     "variance_scaling/vs_no_correction": ("scale", SPREAD),
     "variance_scaling/vs_scale_unchecked": ("errors", r"returned normally; expected ValueError \(scale must be > 0\)"),
-    "orthogonal/orth_no_sign_fix": ("distribution", r"W\[0, 0\] was positive in 0 of 1500 matrices of shape \(3, 5\); "
-                                                    r"a Haar-distributed W is positive half the time \(\[642, 858\] with "
-                                                    r"near certainty\) — did you multiply Q's columns by the signs of "
-                                                    r"R's diagonal\?$"),
+    "orthogonal/orth_no_sign_fix": ("distribution", DIAGONAL + r"every diagonal position is biased: did you "
+                                                    r"multiply Q's columns by the signs of R's diagonal"),
+    "orthogonal/orth_sign_fix_first_column": ("distribution", DIAGONAL + r"W\[0, 0\] is fine and every later diagonal "
+                                                              r"position is biased: only the first column of Q got its sign fixed"),
+    "orthogonal/orth_sign_fix_all_but_last": ("distribution", r"only the last diagonal position is biased: your sign "
+                                                              r"fix misses Q's last column"),
+    "orthogonal/orth_sign_fix_wide_only": ("distribution", r"is biased and the others are not: your sign fix is missing "
+                                                           r"in some orientations"),
+    "orthogonal/orth_global_sign": ("distribution", r"neighbouring diagonal entries W\[j, j\] and W\[j\+1, j\+1\] had the "
+                                                    r"same sign in \d+ of \d+ pairs .* — did you flip the whole Q by one sign"),
+    "orthogonal/orth_qr_of_uniform": ("distribution", FOURTH + r"flatter than Haar — the matrix you factorised was not "
+                                                      r"standard Gaussian \(light-tailed or one-signed, e\.g\. uniform\)"),
+    "orthogonal/orth_qr_of_symmetric_uniform": ("distribution", FOURTH + r"flatter than Haar — the matrix you factorised"),
+    "orthogonal/orth_qr_of_laplace": ("distribution", FOURTH + r"spikier than Haar — the matrix you factorised was not "
+                                                      r"standard Gaussian \(heavy-tailed, e\.g\. Laplace\)"),
     "orthogonal/orth_no_qr": ("orthogonality", r"W·Wᵀ should be gain²·I = 1·I, but differs from it by up to [\d.]+ "
-                                               r"\(tolerance 1\.0e-10\); its rows/columns have norms"),
+                                               r"\(tolerance [\d.]+e-\d+\); its rows/columns have norms"),
     "orthogonal/orth_gain_ignored": ("arguments", r"gain=2\): W·Wᵀ should be gain²·I = 4·I.*expected 2\.$"),
     "compute_fans/fans_swapped": ("values", r"fan_in and fan_out swapped, or is your default layout not 'torch'\?$"),
     "calculate_gain/relu_gain_two": ("values", r"calculate_gain\('relu'\) returned 2; expected 1\.414 \(PyTorch's gain table\)"),
@@ -114,30 +132,51 @@ def _qr_with_sign(sign: float):
     return orthogonal
 
 
-@pytest.mark.parametrize("sign, count", [(1.0, "1500"), (-1.0, "0")])
-def test_a_one_signed_orthogonal_is_told_about_the_sign_fix_on_either_side(sign, count):
-    """The sign test is two-sided: W[0, 0] always positive or always negative both get the
-    sign-fix message, from the sign sub-test (not the KS test's "not Haar-distributed")."""
+@pytest.mark.parametrize("sign, share", [(1.0, "100%"), (-1.0, "0%")])
+def test_a_one_signed_orthogonal_is_told_about_the_sign_fix_on_either_side(sign, share):
+    """The sign tests are two-sided: W[0, 0] always positive or always negative both get a
+    sign message naming the biased position (not the KS test's "not Haar-distributed", and not
+    "only the first column got its sign fixed": here the first column is the one that is off)."""
     message = failing_aspects(checks.check_orthogonal, _qr_with_sign(sign), only=("distribution",))["distribution"]
-    assert re.search(rf"W\[0, 0\] was positive in {count} of 1500 matrices .* — did you multiply Q's columns by "
-                     r"the signs of R's diagonal\?", message), message
-    assert "not Haar-distributed" not in message
+    assert re.search(rf"per shape: \(\d+, \d+\): {share}, .* — biased at W\[0, 0\] of \(\d+, \d+\), W\[0, 0\] of "
+                     r"\(\d+, \d+\), W\[0, 0\] of \(\d+, \d+\) only: the signs of those columns of Q are not random",
+                     message), message
+    assert "not Haar-distributed" not in message and "only the first column" not in message
 
 
 def test_a_matrix_law_off_in_shape_only_gets_the_ks_message():
-    """Signs balanced but |W[0, 0]| not Haar: rows and columns of one fixed orthogonal matrix,
-    permuted and given random signs — orthogonal, yet W[0, 0] takes only 25 values."""
-    fixed, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((5, 5)))
+    """The KS sub-test on its own: diagonal entries whose F_m(W_jj/‖·‖) piles up in the middle
+    (|W_jj| too small) with fair signs is told "orthogonal but not Haar-distributed"."""
+    from initkit.checks._engine import Context
+    from initkit.checks._orthogonal import N_PER_SHAPE, _HaarSample, _ks_diagonal
 
-    def orthogonal(shape, gain=1.0, rng=None):
-        rng = rng if rng is not None else np.random.default_rng()
-        w = (rng.choice([-1.0, 1.0], 5)[:, None] * fixed[rng.permutation(5)][:, rng.permutation(5)])
-        return gain * w[:shape[0]]
-
-    message = failing_aspects(checks.check_orthogonal, orthogonal, only=("distribution",))["distribution"]
-    assert re.search(r"W\[0, 0\]/‖W\[0\]‖ over 1500 matrices of shape \(3, 5\) is 0\.\d{3} away \(KS\) from a "
-                     r"coordinate of a uniform point on the sphere \(limit 0\.\d{3}\): your matrices are orthogonal "
+    rng = np.random.default_rng(0)
+    samples = [_HaarSample(shape, rng.random((N_PER_SHAPE, min(shape))) < 0.5, None, np.zeros(N_PER_SHAPE),
+                           np.zeros(N_PER_SHAPE), 0.5 + 0.3 * (rng.random(N_PER_SHAPE) - 0.5))
+               for shape in [(3, 6), (7, 3), (4, 4)]]
+    message = _ks_diagonal(samples, 1e-7 / 6, Context("orthogonal", 0, {}), None)
+    assert re.search(r"a diagonal entry W\[j, j\] divided by the norm of its row \(wide W\) or column \(tall W\), one "
+                     r"per matrix over 1500 matrices of shapes \(3, 6\), \(7, 3\), \(4, 4\), is 0\.\d{3} away \(KS\) from "
+                     r"a coordinate of a uniform point on the sphere \(limit 0\.\d{3}\): your matrices are orthogonal "
                      r"but not Haar-distributed", message), message
+    uniform = [_HaarSample(s.shape, s.diag_positive, None, s.first_column, s.column_mean,
+                           rng.random(N_PER_SHAPE)) for s in samples]
+    assert _ks_diagonal(uniform, 1e-7 / 6, Context("orthogonal", 0, {}), None) == ""
+
+
+def test_no_orthogonal_diagnosis_contradicts_its_headline():
+    """Non-Gaussian QR is never told about the sign fix; sign mistakes are never told the matrix
+    was not Gaussian (issue 17: QR of a U[0, 1) matrix was told "did you multiply Q's columns by
+    sign(diag R)?")."""
+    for key in ("orthogonal/orth_qr_of_uniform", "orthogonal/orth_qr_of_laplace",
+                "orthogonal/orth_qr_of_symmetric_uniform"):
+        message = failing_aspects(checks.check_orthogonal, MISTAKES[key].fn, only=("distribution",))["distribution"]
+        assert "not standard Gaussian" in message, message
+        assert not any(words in message for words in ("sign(", "sign fix", "R's diagonal")), message
+    for key in ("orthogonal/orth_no_sign_fix", "orthogonal/orth_sign_fix_first_column", "orthogonal/orth_global_sign",
+                "orthogonal/orth_sign_fix_all_but_last"):
+        message = failing_aspects(checks.check_orthogonal, MISTAKES[key].fn, only=("distribution",))["distribution"]
+        assert "Gaussian" not in message and "np.sign(np.diag(r))" in message, message
 
 
 def _uniform(bound_factor: float, folded: float = 0.0):

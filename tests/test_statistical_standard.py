@@ -33,6 +33,7 @@ SPENDS = {
     "ks_threshold": 1.0,
     "standardised_ks_threshold": 1.0,
     "binomial_interval": 1.0,
+    "bernstein_sum_interval": 1.0,
     "repeat_limit": 1.0,
     "duplicate_limit": 1.0,
     "standardised_support": 0.0,
@@ -213,7 +214,7 @@ def test_standardised_ks_threshold_adds_the_standardisation_terms():
 
 
 def test_binomial_interval_has_exact_tails_of_at_most_half_alpha_each():
-    lo, hi = _stats.binomial_interval(1500, 0.25e-7)  # orthogonal's sign test: α/2 of α/2
+    lo, hi = _stats.binomial_interval(1500, 0.25e-7)  # an exact two-sided binomial interval at α = 2.5e-8
     assert (lo, hi) == (642, 858)
     assert stats.binom.cdf(lo - 1, 1500, 0.5) <= 0.125e-7 < stats.binom.cdf(lo, 1500, 0.5)
     assert stats.binom.sf(hi, 1500, 0.5) <= 0.125e-7 < stats.binom.sf(hi - 1, 1500, 0.5)
@@ -303,29 +304,62 @@ def test_true_ks_distance_and_its_bound():
 
 def test_the_haar_sign_p_value_is_randomised_exactly_at_the_observed_count():
     """k = 0 of n = 10: no count is further from 5, the tie {0, 10} has probability 2/2¹⁰, so
-    p = U·2/1024 with U the check's own uniform draw (stream 99) — uniform on [0, 1] under H₀."""
-    from initkit.checks._engine import Context, recording_null_p_values
-    from initkit.checks._orthogonal import _record_haar_p_values
+    p = U·2/1024 with U the check's own uniform draw (stream (99, s)) — uniform on [0, 1] under H₀."""
+    from initkit.checks._engine import Context
+    from initkit.checks._orthogonal import _binomial_p
 
     ctx = Context("orthogonal", 3, {})
-    with recording_null_p_values() as sink:
-        _record_haar_p_values(0, 0.2, 10, ctx)
-    assert dict(sink) == pytest.approx({
-        "distribution/sign-symmetry": ctx.rng(99).uniform() * 2 / 1024,
-        "distribution/ks-haar-coordinate": stats.kstwo.sf(0.2, 10),
-    }, rel=1e-12)
-    with recording_null_p_values() as sink:
-        _record_haar_p_values(6, 0.2, 10, ctx)  # |6 − 5| = 1: P(|K − 5| > 1) + U·P(K ∈ {4, 6})
-    more = 1 - sum(stats.binom.pmf(k, 10, 0.5) for k in (4, 5, 6))
-    assert dict(sink)["distribution/sign-symmetry"] == pytest.approx(
-        more + ctx.rng(99).uniform() * 2 * stats.binom.pmf(6, 10, 0.5), rel=1e-12)
+    assert _binomial_p(0, 10, ctx, 1) == pytest.approx(ctx.rng(99, 1).uniform() * 2 / 1024, rel=1e-12)
+    more = 1 - sum(stats.binom.pmf(k, 10, 0.5) for k in (4, 5, 6))  # |6 − 5| = 1: P(|K − 5| > 1) + U·P(K ∈ {4, 6})
+    assert _binomial_p(6, 10, ctx, 2) == pytest.approx(
+        more + ctx.rng(99, 2).uniform() * 2 * stats.binom.pmf(6, 10, 0.5), rel=1e-12)
+
+
+def test_bernstein_sum_interval_solves_the_bound_on_each_side():
+    # V = 2, M₊ = 0.5, M₋ = 0.1, α = 1e-7, L = ln(2/α): s = LM/3 + √((LM/3)² + 2LV), and at that s
+    # the Bernstein tail exp(−s²/(2(V + Ms/3))) is exactly α/2.
+    big_l = math.log(2 / ALPHA)
+    lo, hi = _stats.bernstein_sum_interval(2.0, 0.5, 0.1, ALPHA)
+    for s, m in ((hi, 0.5), (lo, 0.1)):
+        assert s == pytest.approx(big_l * m / 3 + math.sqrt((big_l * m / 3) ** 2 + 2 * big_l * 2.0), rel=1e-12)
+        assert math.exp(-s**2 / (2 * (2.0 + m * s / 3))) == pytest.approx(ALPHA / 2, rel=1e-9)
+
+
+def test_the_fourth_moment_law_of_a_unit_vector_matches_its_dirichlet_moments():
+    """E Σqᵢ⁴ = 3/(m+2); Var from E qᵢ⁸ = 105/D, E qᵢ⁴q_k⁴ = 9/D, D = m(m+2)(m+4)(m+6): on the
+    circle (m = 2), q = (cos θ, sin θ), Σqᵢ⁴ = 1 − sin²2θ/2 has mean 3/4 and variance 1/32."""
+    from initkit.checks._orthogonal import fourth_moment_law
+
+    assert fourth_moment_law(2) == pytest.approx((0.75, 1 / 32), rel=1e-12)
+    assert fourth_moment_law(1) == pytest.approx((1.0, 0.0), abs=1e-12)  # ±1: Σqᵢ⁴ = 1 always
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400_000, 6))
+    s4 = np.sum((x / np.linalg.norm(x, axis=1, keepdims=True)) ** 4, axis=1)
+    mean, var = fourth_moment_law(6)
+    assert abs(s4.mean() - mean) < 5 * math.sqrt(var / len(s4))
+    assert s4.var() == pytest.approx(var, rel=0.02)  # relative s.e. of a variance ≈ √(2/n)·√(κ/2) < 0.4 %
+
+
+def test_the_variance_of_the_column_mean_follows_the_covariance_of_two_haar_columns():
+    """(v + (k − 1)·Cov)/k with Cov = 3((m − 2)E S + E S²)/(m² − 1) − (E S)²; on the circle
+    (m = k = 2) the two columns (c, s), (−s, c) have equal S, so the mean has variance v."""
+    from initkit.checks._orthogonal import fourth_moment_law, fourth_moment_mean_variance
+
+    assert fourth_moment_mean_variance(2, 2) == pytest.approx(fourth_moment_law(2)[1], rel=1e-12)
+    assert fourth_moment_mean_variance(7, 1) == fourth_moment_law(7)[1]
+    q = stats.ortho_group.rvs(6, size=100_000, random_state=np.random.default_rng(1))[:, :, :3]
+    s = np.sum(q**4, axis=1).mean(axis=1)
+    assert s.var() == pytest.approx(fourth_moment_mean_variance(6, 3), rel=0.03)  # s.e. of the variance ≈ 0.6 %
 
 
 def test_a_recorded_reference_check_reports_every_sub_test_p_value():
-    """Under recording, the orthogonal distribution aspect reports its two p-values, in [0, 1]."""
+    """Under recording, the orthogonal distribution aspect reports its seven p-values, in [0, 1]."""
     from initkit.checks._engine import recording_null_p_values
 
     with recording_null_p_values() as sink, contextlib.redirect_stdout(io.StringIO()):
         checks.check_orthogonal(reference("orthogonal"), aspect="distribution", seed=0)
-    assert [label for label, _ in sink] == ["distribution/sign-symmetry", "distribution/ks-haar-coordinate"]
+    assert [label for label, _ in sink] == [
+        "distribution/fourth-moment-first", "distribution/fourth-moment-mean", "distribution/diagonal-positive",
+        "distribution/diagonal-positive-per-position", "distribution/adjacent-signs-agree", "distribution/det-positive",
+        "distribution/ks-haar-diagonal-entry"]
     assert all(0 <= p <= 1 for _, p in sink)

@@ -10,6 +10,8 @@ there), the summary to calibration/calibration-<date>.csv.
     python tools/calibrate.py --tracks torch,keras --correct-seeds 200 --mistake-seeds 50
     python tools/calibrate.py --targets xavier_uniform,variance_scaling --shard 0/2   # one of two processes
     python tools/calibrate.py --summarise
+    python tools/calibrate.py --targets orthogonal --correct-seeds 1000 --mistake-seeds 100
+        # one exercise only: its own runs-…-orthogonal.jsonl and calibration-<date>-orthogonal.csv
 
 The framework tracks run fewer seeds: a Keras call costs ~1 ms of eager TensorFlow, and the
 orthogonal check makes 1,500 of them.
@@ -93,11 +95,12 @@ def main(argv=None) -> int:
     targets = set(filter(None, args.targets.split(",")))
     keys = set(filter(None, args.keys.split(",")))
     shard, shards = (int(v) for v in args.shard.split("/"))
-    # one raw file per track set (and shard), so runs can go on side by side
-    runs = OUT / (("runs" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}")
+    suffix = f"-{'-'.join(sorted(targets))}" if targets else ""
+    # one raw file per track set, target set and shard, so runs can go on side by side
+    runs = OUT / (("runs" if tracks == ("numpy",) else f"runs-{'-'.join(tracks)}") + suffix
                   + (f"-shard{shard}of{shards}" if shards > 1 else "") + ".jsonl")
     if args.summarise:
-        return summarise()
+        return summarise(targets)
     done = set()
     if runs.exists():
         for line in runs.read_text().splitlines():
@@ -111,7 +114,7 @@ def main(argv=None) -> int:
     print(f"{len(done)} runs on file, {len(todo)} to go", flush=True)
     append_records(runs, todo, lambda run: {"entry": run[0], "seed": run[4],
                                             "failed": failed_aspects(run[1], run[2], run[4], run[3])})
-    return summarise()
+    return summarise(targets)
 
 
 def append_records(path: Path, todo: list, record, every: int = 50) -> None:
@@ -129,13 +132,16 @@ def append_records(path: Path, todo: list, record, every: int = 50) -> None:
     print(file=sys.stderr)
 
 
-def summarise() -> int:
+def summarise(targets: tuple = ()) -> int:
+    """Summarise the runs on file into calibration-<date>.csv — with ``targets``, only those
+    exercises' entries, into calibration-<date>-<targets>.csv."""
     records = [json.loads(line) for runs in sorted(OUT.glob("runs*.jsonl")) for line in runs.read_text().splitlines()]
     tracks = {"numpy"} | {r["entry"].split(":")[0] for r in records if ":" in r["entry"].split("/")[0]}
-    expected = {key: (tuple(fails), track) for key, _, _, _, fails, track in entries(tuple(sorted(tracks)))}
+    expected = {key: (tuple(fails), track, target)
+                for key, target, _, _, fails, track in entries(tuple(sorted(tracks)))}
     stats: dict[str, dict] = {}
     for r in records:
-        if r["entry"] not in expected:
+        if r["entry"] not in expected or (targets and expected[r["entry"]][2] not in targets):
             continue
         s = stats.setdefault(r["entry"], {"seeds": 0, "exact": 0, "false_fails": 0, "other": set()})
         s["seeds"] += 1
@@ -146,13 +152,13 @@ def summarise() -> int:
             s["false_fails"] += bool(got)
         if set(got) != set(listed):
             s["other"].add(",".join(got) or "none")
-    path = OUT / f"calibration-{datetime.date.today().isoformat()}.csv"
+    path = OUT / f"calibration-{datetime.date.today().isoformat()}{'-' + '-'.join(sorted(targets)) if targets else ''}.csv"
     bad = 0
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["entry", "track", "kind", "listed_aspects", "seeds", "exact_verdicts", "false_fails", "deviations"])
         for key, s in sorted(stats.items()):
-            listed, track = expected[key]
+            listed, track, _ = expected[key]
             w.writerow([key, track, "mistake" if listed else "correct", ",".join(listed), s["seeds"],
                         s["exact"], s["false_fails"], ";".join(sorted(s["other"]))])
             bad += s["exact"] != s["seeds"]

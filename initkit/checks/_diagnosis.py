@@ -15,7 +15,9 @@ same probes with the same random streams, and compares *signatures*:
   same exception type, a broadcasting error told apart), the same return-type problem and
   the same inputs changed in place;
 - orthogonal: per probe the row (or column) norm over the gain, whether the Gram matrix
-  is gain²·I, and the share of W[0, 0] > 0 over 300 draws (within 0.12: 4 standard errors).
+  is gain²·I; over 300 draws of three shapes the Haar test's statistics — the fourth moment of
+  the first unit row/column (within 0.045), the share of each W[j, j] > 0 and of neighbouring
+  diagonal signs agreeing (within 0.12): about 4 standard errors each.
 
 Only mistakes whose signature differs from the target's can be named (a mistake that
 looks correct on these probes — a hard-coded seed, a bound 2 % too wide — is not
@@ -37,7 +39,7 @@ from . import _contract
 from ._engine import Context
 
 N_DIAGNOSIS = 20_000
-STD_LOG_TOL, MEAN_TOL, KURTOSIS_TOL, SIGN_TOL, NORM_TOL = 0.03, 0.05, 0.25, 0.12, 0.02
+STD_LOG_TOL, MEAN_TOL, KURTOSIS_TOL, SIGN_TOL, NORM_TOL, FOURTH_TOL = 0.03, 0.05, 0.25, 0.12, 0.02, 0.045
 
 
 def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
@@ -286,9 +288,17 @@ def _bn_probe(shape, seed):
 # --- orthogonal ---------------------------------------------------------------------------
 
 class OrthogonalProber:
-    """Per probe: row (or column) norm / gain and Gram error; plus the sign share of W[0, 0]."""
+    """Per probe: row (or column) norm / gain and whether the Gram matrix is gain²·I; then, over
+    300 draws of each of a wide, a tall and a square shape, the statistics of the Haar test
+    (``_orthogonal.distribution``): the fourth moment Σᵢqᵢ⁴ of the first unit row/column, the
+    share of each diagonal entry W[j, j] > 0, the share of neighbouring diagonal signs that
+    agree and, for the square shape, the share of det W > 0. Standard errors at 300 draws:
+    ≤ 0.029 for a share, ≤ 0.011 for the fourth moment (√(v/300), ``fourth_moment_law``);
+    tolerances SIGN_TOL = 0.12 and FOURTH_TOL = 0.045, about 4 standard errors."""
 
     PROBES = [((6, 10), 1.0), ((10, 6), 2.0), ((4, 3, 2, 2), 0.5), ((8, 8), 3.0)]
+    HAAR_SHAPES = [(3, 5), (5, 3), (4, 4)]
+    DRAWS = 300
 
     def _shape(self, fn, shape):
         from ._orthogonal import _shape_for
@@ -306,31 +316,62 @@ class OrthogonalProber:
                 gram = m @ m.T if axis == 1 else m.T @ m
                 out.append((float(np.linalg.norm(m, axis=axis).mean() / gain),
                             float(np.abs(gram / gain**2 - np.eye(len(gram))).max() < 1e-4)))
-            signs = [np.asarray(fn((3, 5), rng=rng))[0, 0] > 0 for _ in range(300)]
+            haar = []
+            for shape in self.HAAR_SHAPES:
+                ws = [np.asarray(fn(shape, rng=rng), dtype=np.float64) for _ in range(self.DRAWS)]
+                diag = np.array([np.diagonal(w) > 0 for w in ws])
+                first = [w[0] if shape[0] < shape[1] else w[:, 0] for w in ws]
+                fourth = float(np.mean([np.sum((v / np.linalg.norm(v)) ** 4) for v in first]))
+                det = float(np.mean([np.linalg.det(w) > 0 for w in ws])) if shape[0] == shape[1] else 0.5
+                haar.append((fourth, tuple(diag.mean(axis=0)), float(np.mean(diag[:, 1:] == diag[:, :-1])), det))
         except Exception:
             return None
-        return out + [(float(np.mean(signs)), 1.0)]
+        return out + [haar]
 
     def target_signature(self, ctx):
-        return [(1.0, 1.0)] * len(self.PROBES) + [(0.5, 1.0)]
+        from ._orthogonal import fourth_moment_law
+
+        haar = [(fourth_moment_law(max(s))[0], (0.5,) * min(s), 0.5, 0.5) for s in self.HAAR_SHAPES]
+        return [(1.0, 1.0)] * len(self.PROBES) + [haar]
 
     def matches(self, a, b) -> bool:
-        *pa, sa = a
-        *pb, sb = b
-        return abs(sa[0] - sb[0]) <= SIGN_TOL and all(
-            abs(x[0] - y[0]) <= NORM_TOL and x[1] == y[1] for x, y in zip(pa, pb))
+        *pa, ha = a
+        *pb, hb = b
+        return all(abs(x[0] - y[0]) <= NORM_TOL and x[1] == y[1] for x, y in zip(pa, pb)) and all(
+            abs(fa - fb) <= FOURTH_TOL and abs(ga - gb) <= SIGN_TOL and abs(ea - eb) <= SIGN_TOL
+            and all(abs(x - y) <= SIGN_TOL for x, y in zip(da, db))
+            for (fa, da, ga, ea), (fb, db, gb, eb) in zip(ha, hb))
 
     def distance(self, a, b) -> float:
-        return abs(a[-1][0] - b[-1][0])
+        return sum(abs(fa - fb) + abs(ga - gb) + abs(ea - eb) + sum(abs(x - y) for x, y in zip(da, db))
+                   for (fa, da, ga, ea), (fb, db, gb, eb) in zip(a[-1], b[-1]))
 
     def evidence(self, student, target) -> str:
-        *probes, (share, _) = student
+        """The first statistic off, in the order the Haar test reads them (so the diagnosis
+        and the check's headline speak of the same thing)."""
+        *probes, haar = student
         for (shape, gain), (norm, orthonormal) in zip(self.PROBES, probes):
             if abs(norm - 1.0) > NORM_TOL:
                 return f"with gain={gain} on {shape} your rows/columns have norm {norm * gain:.3g}, not {gain}"
             if not orthonormal:
                 return f"on {shape} your W·Wᵀ (or Wᵀ·W) is not gain²·I"
-        return f"W[0, 0] was positive in {share:.0%} of 300 draws, not about half"
+        for shape, (fourth, *_), (expected, *_) in zip(self.HAAR_SHAPES, haar, target[-1]):
+            if abs(fourth - expected) > FOURTH_TOL:
+                return (f"Σᵢqᵢ⁴ of the first unit row/column of {shape} averaged {fourth:.3f} over {self.DRAWS} "
+                        f"draws, not {expected:.3f}")
+        for shape, (_, diag, *_) in zip(self.HAAR_SHAPES, haar):
+            for j, share in enumerate(diag):
+                if abs(share - 0.5) > SIGN_TOL:
+                    where = "" if shape == self.HAAR_SHAPES[0] else f" of {shape}"
+                    return f"W[{j}, {j}]{where} was positive in {share:.0%} of {self.DRAWS} draws, not about half"
+        for shape, (_, _, agree, _) in zip(self.HAAR_SHAPES, haar):
+            if abs(agree - 0.5) > SIGN_TOL:
+                return (f"neighbouring diagonal signs of {shape} agreed in {agree:.0%} of pairs over "
+                        f"{self.DRAWS} draws, not about half")
+        for shape, (_, _, _, det) in zip(self.HAAR_SHAPES, haar):
+            if abs(det - 0.5) > SIGN_TOL:
+                return f"det W of {shape} was positive in {det:.0%} of {self.DRAWS} draws, not about half"
+        return "your matrices are orthogonal but not Haar-distributed"
 
 
 def _pair_problem(out, args):

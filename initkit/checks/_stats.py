@@ -215,3 +215,19 @@ def true_ks_distance(law: Law, x: np.ndarray) -> tuple[float, float]:
     dm = abs(x.mean() - law.mean) / law.std
     dlog = abs(math.log(x.std() / law.std))
     return d_true, d_true + sup_f * dm + sup_zf * dlog
+
+
+def bernstein_sum_interval(variance_sum: float, above: float, below: float, alpha: float) -> tuple[float, float]:
+    """(s_lo, s_hi): a sum S = Σ Yᵢ of independent centred variables with Σ Var Yᵢ ≤ V,
+    Yᵢ ≤ ``above`` and −Yᵢ ≤ ``below`` stays within [−s_lo, s_hi] with probability ≥ 1 − alpha.
+
+    Bernstein, one side at a time with α/2 each: P(S ≥ s) ≤ exp(−s²/(2(V + M s/3))), solved
+    for s: s = LM/3 + √((LM/3)² + 2LV), L = ln(2/α), M the bound on that side (so a variable
+    bounded close to its mean on one side gets a tight threshold there).
+    """
+    big_l = math.log(2 / alpha)
+
+    def side(m: float) -> float:
+        return big_l * m / 3 + math.sqrt((big_l * m / 3) ** 2 + 2 * big_l * variance_sum)
+
+    return side(below), side(above)
