@@ -132,3 +132,24 @@ def entry_failures_of(check, fn, seed):
     from verdicts import failing_aspects
 
     return failing_aspects(check, fn, seed, only=("rng",))
+
+
+def test_a_torch_track_function_without_the_unseeded_probe_fails_the_rng_aspect_instead_of_skipping_it():
+    """The probe is never skipped quietly: a torch-track object that cannot be called without
+    a generator (neither from_torch's adapter nor the grader's stand-in) fails, and says why."""
+    import numpy as np
+
+    from initkit import checks
+    from initkit.mistakes import CORRECT
+
+    (entry,) = [e for e in CORRECT.values() if e.track == "torch" and e.target == "kaiming_uniform"][:1]
+    adapted = entry.graded  # from_torch(a correct student function)
+
+    def no_probe(shape, *args, rng=None, **kwargs):
+        return adapted(shape, *args, rng=rng, **kwargs)
+
+    no_probe.track, no_probe.layout, no_probe.__name__ = "torch", "torch", "kaiming_uniform_"
+    with pytest.raises(AssertionError, match="cannot be called without a generator here"):
+        checks.check_kaiming_uniform(no_probe, aspect="rng", seed=0)
+    checks.check_kaiming_uniform(adapted, aspect="rng", seed=0)  # the adapter itself passes
+    assert np.isfinite(adapted((4, 3), rng=np.random.default_rng(0))).all()

@@ -115,6 +115,9 @@ def assert_unseeded_path(fn, name: str, shape: tuple, ctx: Context) -> str:
     """The rng aspect's torch half: ``fn`` is ``from_torch(fn_)`` (or the grader's stand-in of
     it), whose ``.unseeded(shape, seeds)`` runs ``unseeded_runs`` where ``fn_`` lives."""
     s1, s2 = _probe_seeds(ctx, 5)
+    if not callable(getattr(fn, "unseeded", None)):  # never skipped quietly: fail closed
+        raise CheckFailed(f"{name} cannot be called without a generator here: pass it wrapped as "
+                          f"from_torch({name}), as the notebook does.")
     runs = fn.unseeded(tuple(shape), [s1, None, s1, s2])
     if not isinstance(runs, list) or len(runs) != 4 or not all(isinstance(r, dict) for r in runs):
         raise _unreadable()
