@@ -114,14 +114,9 @@ def kill_a_worker_running(cluster: Cluster, victims: set[str], killed: list) -> 
 def test_a_class_on_a_real_dask_cluster_survives_a_killed_worker_and_a_poison_job(tmp_path, monkeypatch):
     from initgrader import job
     from tools import grade
-    from tools.classroom import catalogue_answers
 
     root = CourseRoot.create(tmp_path / "class", [VARIANCE])
-    expected = {}
-    for name, spec in STUDENTS.items():
-        answers = catalogue_answers(spec)
-        root.submit_entries(name, VARIANCE, answers)
-        expected[name] = root.expected_scores(VARIANCE, answers)
+    expected = root.submit_class(VARIANCE, STUDENTS)
     commits: dict[str, int] = {}
     real_copy = grade.copy_submission
 

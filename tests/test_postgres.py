@@ -96,14 +96,9 @@ def test_two_workers_grade_a_class_and_the_head_alone_commits_to_postgresql(post
     from nbgrader.api import Gradebook
 
     from tools import grade
-    from tools.classroom import catalogue_answers
 
     root = CourseRoot.create(tmp_path_factory.mktemp("postgres-class"), [VARIANCE])
-    expected = {}
-    for name, spec in STUDENTS.items():
-        answers = catalogue_answers(spec)
-        root.submit_entries(name, VARIANCE, answers)
-        expected[name] = root.expected_scores(VARIANCE, answers)
+    expected = root.submit_class(VARIANCE, STUDENTS)
     from initgrader import job
 
     worker_commands = []

@@ -30,14 +30,9 @@ def shard(folder: Path, spec: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_prepared_jobs_run_in_shards_anywhere_and_merge_into_the_gradebook(tmp_path):
     from tools import grade
-    from tools.classroom import catalogue_answers
 
     root = CourseRoot.create(tmp_path / "class", [VARIANCE])
-    expected = {}
-    for name, spec in STUDENTS.items():
-        answers = catalogue_answers(spec)
-        root.submit_entries(name, VARIANCE, answers)
-        expected[name] = root.expected_scores(VARIANCE, answers)
+    expected = root.submit_class(VARIANCE, STUDENTS)
     folder = tmp_path / "prepared"
     course = grade.Course.load(root.path, VARIANCE)
     prepared = grade.grade_class(course, progress=False, budget=60.0, prepare=folder)
@@ -63,7 +58,7 @@ def test_prepared_jobs_run_in_shards_anywhere_and_merge_into_the_gradebook(tmp_p
         assert list((root.path / "feedback" / name / VARIANCE).glob("*.html")), name
 
     # the solver hands in again: their prepared job no longer matches, nothing stale is merged
-    root.submit_entries("solver", VARIANCE, catalogue_answers({}))
+    root.submit_entries("solver", VARIANCE, {})  # a blank notebook this time
     stale = grade.grade_class(course, progress=False, budget=60.0, merge=folder)
     assert stale.results["solver"].status == "failed"
     assert any("changed since --prepare" in p for p in stale.results["solver"].problems)

@@ -103,6 +103,16 @@ class CourseRoot:
         return {grade_id: 0.0 if grade_id in lost or grade_id.rsplit("-", 1)[0] not in answers else points
                 for grade_id, points in self.graded_points(assignment).items()}
 
+    def submit_class(self, assignment: str, students: dict[str, dict]) -> dict[str, dict[str, float]]:
+        """Submit each student of ``students`` (name → {answer cell: "solution" | catalogue
+        key}, as ``catalogue_answers`` takes); return name → ``expected_scores``."""
+        expected = {}
+        for name, spec in students.items():
+            answers = catalogue_answers(spec)
+            self.submit_entries(name, assignment, answers)
+            expected[name] = self.expected_scores(assignment, answers)
+        return expected
+
     def submit_entries(self, student: str, assignment: str, answers: dict) -> None:
         """``submit`` with answers given as ``"solution"`` or catalogue entries (their source)."""
         self.submit(student, assignment, {

@@ -68,11 +68,7 @@ def build_class(root: CourseRoot, assignment: str) -> dict[str, dict[str, float]
     """Submit the demo class into ``root``; return student → expected score per graded cell."""
     if assignment not in MISTAKE_STUDENTS:
         raise GradeError(f"no demo class for {assignment!r}: the demo has {', '.join(MISTAKE_STUDENTS)}")
-    expected = {}
-    for name, spec in MISTAKE_STUDENTS[assignment].items():
-        answers = catalogue_answers(spec)
-        root.submit_entries(name, assignment, answers)
-        expected[name] = root.expected_scores(assignment, answers)
+    expected = root.submit_class(assignment, MISTAKE_STUDENTS[assignment])
     first = root.answer_ids(assignment)[0]
     solved = {answer: "solution" for answer in root.answer_ids(assignment)}
     full, nothing = root.expected_scores(assignment, solved), root.expected_scores(assignment, {})
