@@ -26,6 +26,21 @@ def apply_weight_init(model):
     model.apply(weight_init)
 
 
+def init_each_module(model, generator):
+    """apply_weight_init's per-module init, drawing every weight from ``generator``."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.xavier_normal_(m.weight, generator=generator)
+            torch.nn.init.zeros_(m.bias)
+        elif isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=generator)
+            if m.bias is not None:
+                torch.nn.init.zeros_(m.bias)
+        elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            torch.nn.init.ones_(m.weight)
+            torch.nn.init.zeros_(m.bias)
+
+
 @correct(TARGET, "a modules() loop with the standard deviations computed by hand", track="torch")
 def modules_loop_by_hand(model):
     with torch.no_grad():
@@ -152,18 +167,7 @@ def xavier_uniform_for_linear(model):
          "a private torch.Generator seeded with 0: torch.manual_seed no longer decides the draw, "
          "every model starts alike", track="torch")
 def private_fixed_generator(model):
-    generator = torch.Generator().manual_seed(0)
-    for m in model.modules():
-        if isinstance(m, torch.nn.Linear):
-            torch.nn.init.xavier_normal_(m.weight, generator=generator)
-            torch.nn.init.zeros_(m.bias)
-        elif isinstance(m, torch.nn.Conv2d):
-            torch.nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=generator)
-            if m.bias is not None:
-                torch.nn.init.zeros_(m.bias)
-        elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-            torch.nn.init.ones_(m.weight)
-            torch.nn.init.zeros_(m.bias)
+    init_each_module(model, torch.Generator().manual_seed(0))
 
 
 @mistake(TARGET, ("distribution",),
@@ -177,14 +181,4 @@ def reseeds_inside(model):
          "a generator of its own made once (a default argument): torch.manual_seed does not decide the draw",
          track="torch")
 def generator_made_once(model, generator=torch.Generator().manual_seed(0)):
-    for m in model.modules():
-        if isinstance(m, torch.nn.Linear):
-            torch.nn.init.xavier_normal_(m.weight, generator=generator)
-            torch.nn.init.zeros_(m.bias)
-        elif isinstance(m, torch.nn.Conv2d):
-            torch.nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=generator)
-            if m.bias is not None:
-                torch.nn.init.zeros_(m.bias)
-        elif isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-            torch.nn.init.ones_(m.weight)
-            torch.nn.init.zeros_(m.bias)
+    init_each_module(model, generator)
