@@ -36,7 +36,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
 
-from . import hidden_seeds, proxy, sandbox
+from . import forked, hidden_seeds, proxy, sandbox
 
 #: Seconds the grader waits for the kernel to open a test cell's serve loop.
 CONNECT_TIMEOUT_S = 60.0
@@ -69,6 +69,11 @@ class IsolatedExecute(Execute):
                                              "output to 100 KB).").tag(config=True)
     report_file = Unicode("", help="File to which one JSON line per notebook is appended: the "
                                    "student's time, the budget, kernel restarts.").tag(config=True)
+    experiments_file = Unicode("", help="The fast path's JSON file {notebook: {cell id: SHA-256 of its "
+                                        "source}} of cells the instructor tagged `experiment`: a cell "
+                                        "of the student's notebook with the same id and the same "
+                                        "source is not run (its outputs stay empty). Empty: every cell "
+                                        "runs.").tag(config=True)
 
     # ------------------------------------------------------------------ the notebook
 
@@ -80,6 +85,11 @@ class IsolatedExecute(Execute):
         else:
             self._secret, self._seeds = hidden_seeds.read_secret(self.secret_file or None), None
         self._student = str(resources["nbgrader"].get("student", ""))
+        self._experiments = {}
+        if self.experiments_file:
+            table = json.loads(Path(self.experiments_file).read_text())
+            self._experiments = table.get(str(resources["nbgrader"].get("notebook", "")), {})
+        self._skipped = 0
         self._restarts = 0
         self._gone = ""  # why the grader stopped running this notebook, once it has
         self._gone_as = "KernelDied"
@@ -89,8 +99,17 @@ class IsolatedExecute(Execute):
         if self.sandbox:
             sandbox.bubblewrap()  # refuse to grade unconfined by accident
         stubbed = frozenset(grade_id.split("-")[1] for grade_id in self._tests if grade_id.count("-") >= 2)
-        self._confinement, self._staging, private = sandbox.new_confinement(
-            folder, stubbed=stubbed, allowed_cells=release_cell_hashes(self.config, resources))
+        allowed = release_cell_hashes(self.config, resources)
+        # The fast path (initgrader.fast) forks this notebook's kernel from the student's parent.
+        self._kernels = forked.CURRENT
+        if self._kernels is not None:
+            if not self.sandbox:
+                raise ValueError("the fast path's forked kernels run only confined (sandbox=True)")
+            self._confinement, self._staging = self._kernels.confinement_for(folder, stubbed, allowed)
+            private = None
+        else:
+            self._confinement, self._staging, private = sandbox.new_confinement(
+                folder, stubbed=stubbed, allowed_cells=allowed)
         # IPython puts the working directory on sys.path unless told not to: a sidecar
         # initkit/ shipped with the notebook must not shadow the staged one.
         # The kernel's half of the proxy is imported at start, before any student code runs.
@@ -98,21 +117,28 @@ class IsolatedExecute(Execute):
                          '--IPKernelApp.exec_lines=["import initgrader.kernel_serve"]'):
             if argument not in self.extra_arguments:
                 self.extra_arguments = [*self.extra_arguments, argument]
-        self.kernel_manager_class = sandbox.SandboxedKernelManager if self.sandbox else sandbox.UnconfinedKernelManager
+        if self._kernels is not None:
+            self.kernel_manager_class = forked.ForkedKernelManager
+        else:
+            self.kernel_manager_class = sandbox.SandboxedKernelManager if self.sandbox else sandbox.UnconfinedKernelManager
         resources["metadata"]["path"] = str(self._confinement.work)
         try:
             return super().preprocess(nb, resources, km)
         finally:
             resources["metadata"]["path"] = str(folder)
-            sandbox.remove_cgroups(self._confinement.cgroups)
-            shutil.rmtree(private, ignore_errors=True)
+            if self._kernels is not None:
+                self._kernels.end_notebook()
+            else:
+                sandbox.remove_cgroups(self._confinement.cgroups)
+                shutil.rmtree(private, ignore_errors=True)
             self.write_report(resources)
 
     def write_report(self, resources: dict) -> None:
         if not self.report_file:
             return
         line = {"notebook": resources["nbgrader"].get("notebook", ""), "student_s": round(self._student_s, 3),
-                "budget_s": self.submission_budget, "restarts": self._restarts, "stopped": self._gone}
+                "budget_s": self.submission_budget, "restarts": self._restarts, "stopped": self._gone,
+                "skipped": self._skipped}
         with open(self.report_file, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
 
@@ -139,6 +165,8 @@ class IsolatedExecute(Execute):
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
         km.confinement = self._confinement
+        if self._kernels is not None:
+            km.kernels = self._kernels
         km.transport = "ipc"
         km.ip = str(self._confinement.sockets / "k")
         km.connection_file = str(self._confinement.sockets / "kernel.json")
@@ -156,6 +184,10 @@ class IsolatedExecute(Execute):
             and not cell.metadata["nbgrader"].get("solution")
         if self._gone:
             cell.outputs = [error_output(self._gone_as, self._gone)] if graded_test else []
+            return cell, resources
+        if not graded_test and self.is_unchanged_experiment(cell):
+            cell.outputs, cell.execution_count = [], None
+            self._skipped += 1
             return cell, resources
         if graded_test:
             source = hidden_seeds.with_hidden_seeds(self._tests[grade_id], self._secret, self._student, grade_id,
@@ -185,6 +217,13 @@ class IsolatedExecute(Execute):
         if not self._gone and not self.kernel_alive():
             self.restart(index)
         return cell, resources
+
+    def is_unchanged_experiment(self, cell) -> bool:
+        """A cell the instructor tagged ``experiment``, as released (same id, same source)."""
+        from .experiments import source_hash
+
+        expected = self._experiments.get(cell.get("id", ""))
+        return expected is not None and expected == source_hash(cell.source)
 
     def output(self, outs, msg, display_id, cell_index):
         """nbclient's output step, with at most ``max_output_bytes`` kept per cell."""
@@ -285,19 +324,24 @@ class IsolatedExecute(Execute):
         """Kill the kernel (and everything it started); start a new one and re-run the code
         cells before ``failed_index`` that are neither graded tests nor the one that failed."""
         self._cleanup_kernel()
-        sandbox.remove_cgroups(self._confinement.cgroups)
+        if self._kernels is not None:
+            self._kernels.kernel_died()
+        else:
+            sandbox.remove_cgroups(self._confinement.cgroups)
         if self._restarts >= self.max_kernel_restarts:
             self._gone = (f"the kernel died or stopped answering {self._restarts + 1} times, so the "
                           "grader stopped; this cell was not graded")
             return
         self._restarts += 1
-        self._confinement.cgroups = sandbox.make_cgroups(self._confinement.limits, f"r{id(self)}-{self._restarts}")
+        if self._kernels is None:
+            self._confinement.cgroups = sandbox.make_cgroups(self._confinement.limits, f"r{id(self)}-{self._restarts}")
         self.km = self.create_kernel_manager()
         self.start_new_kernel()
         self.start_new_kernel_client()
         for index, cell in enumerate(self.nb.cells[:failed_index]):
             nbgrader = cell.metadata.get("nbgrader", {})
-            if cell.cell_type != "code" or (nbgrader.get("grade") and not nbgrader.get("solution")):
+            if cell.cell_type != "code" or (nbgrader.get("grade") and not nbgrader.get("solution")) \
+                    or self.is_unchanged_experiment(cell):
                 continue
             try:
                 self.execute_cell(copy.deepcopy(cell), index, store_history=False)

@@ -69,26 +69,41 @@ def run(job: Job, scratch: str | os.PathLike | None = None) -> Outcome:
     """Autograde ``job`` in a fresh private course root (under ``scratch``, removed after)."""
     private = Path(tempfile.mkdtemp(prefix="initgrader-job-", dir=scratch))
     try:
-        root = private / "root"
-        _write_tree(root / job.release_directory / job.assignment, job.release)
-        _write_tree(root / "submitted" / job.student / job.assignment, job.submission)
-        (root / "nbgrader_config.py").write_bytes(job.config)
-        (root / "gradebook.db").write_bytes(job.gradebook)
-        seeds, report, log = private / "seeds.json", private / "report.jsonl", private / "autograde.log"
-        seeds.write_text(json.dumps(job.seeds))
-        command = [sys.executable, "-m", "initgrader.nbgrader_main", "autograde", job.assignment, f"--student={job.student}",
-                   "--force", f"--Execute.timeout={job.timeout}", f"--IsolatedExecute.sandbox={job.sandbox}",
-                   f"--IsolatedExecute.submission_budget={job.budget}", f"--IsolatedExecute.report_file={report}",
-                   f"--IsolatedExecute.seeds_file={seeds}", f"--CourseDirectory.root={root}",
-                   f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]
+        arguments = prepare(job, private)
         began = time.monotonic()
-        code = run_limited(command, cwd=root, env=_environment(job.threads), limit=job.limit, log=log)
-        seconds = time.monotonic() - began
-        graded = root / "autograded" / job.student / job.assignment
-        return Outcome(job.student, code, seconds, (root / "gradebook.db").read_bytes(), _read_tree(graded),
-                       log.read_bytes() if log.exists() else b"", _report(report))
+        code = run_limited([sys.executable, "-m", "initgrader.nbgrader_main", *arguments], cwd=private / "root",
+                           env=_environment(job.threads), limit=job.limit, log=private / "autograde.log")
+        return collect(job, private, code, time.monotonic() - began)
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def prepare(job: Job, private: Path, *, experiments: Path | None = None) -> list[str]:
+    """Write ``job``'s private course root under ``private``; return nbgrader's arguments
+    (``autograde …``) for it. ``experiments`` (the fast path): the file of experiment cells
+    to skip."""
+    root = private / "root"
+    _write_tree(root / job.release_directory / job.assignment, job.release)
+    _write_tree(root / "submitted" / job.student / job.assignment, job.submission)
+    (root / "nbgrader_config.py").write_bytes(job.config)
+    (root / "gradebook.db").write_bytes(job.gradebook)
+    seeds, report = private / "seeds.json", private / "report.jsonl"
+    seeds.write_text(json.dumps(job.seeds))
+    arguments = ["autograde", job.assignment, f"--student={job.student}", "--force", f"--Execute.timeout={job.timeout}",
+                 f"--IsolatedExecute.sandbox={job.sandbox}", f"--IsolatedExecute.submission_budget={job.budget}",
+                 f"--IsolatedExecute.report_file={report}", f"--IsolatedExecute.seeds_file={seeds}",
+                 f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]
+    if experiments is not None:
+        arguments.append(f"--IsolatedExecute.experiments_file={experiments}")
+    return arguments
+
+
+def collect(job: Job, private: Path, code: int | None, seconds: float) -> Outcome:
+    """What ``job``'s autograde left under ``private``, as the head commits it."""
+    root, log = private / "root", private / "autograde.log"
+    graded = root / "autograded" / job.student / job.assignment
+    return Outcome(job.student, code, seconds, (root / "gradebook.db").read_bytes(), _read_tree(graded),
+                   log.read_bytes() if log.exists() else b"", _report(private / "report.jsonl"))
 
 
 def _environment(threads: int) -> dict:

@@ -187,6 +187,43 @@ def bubblewrap() -> str:
     return path
 
 
+def confined_command(inner: list[str], environment: dict, limits: Limits, cgroups: list[Path],
+                     binds: list[tuple[str, Path | str, Path | str]], chdir: Path | str,
+                     as_pid_1: bool = False) -> list[str]:
+    """``inner`` run under bubblewrap (the system and the venv read-only, a private /tmp and
+    /home, ``binds`` as (``--bind`` or ``--ro-bind``, source, destination), ``environment``
+    only), inside ``cgroups`` and under ``limits``' rlimits. ``as_pid_1``: ``inner`` is the
+    PID namespace's init, which no process inside can kill or stop (the fast path's parent)."""
+    args = [bubblewrap(), "--unshare-all", "--die-with-parent", "--new-session", *(["--as-pid-1"] if as_pid_1 else []),
+            "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL", "--clearenv",
+            # the private /tmp and /home first: a venv or course under /tmp is bound on top
+            "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp", "--tmpfs", "/home", "--dir", HOME]
+    for folder in SYSTEM_DIRS:
+        if os.path.islink(folder):
+            args += ["--symlink", os.readlink(folder), folder]
+        elif os.path.isdir(folder):
+            args += ["--ro-bind", folder, folder]
+    for file in SYSTEM_FILES:
+        if os.path.exists(file):
+            args += ["--ro-bind", file, file]
+    venv = Path(sys.prefix)
+    args += ["--ro-bind", str(venv), str(venv)]
+    base = Path(sys.base_prefix)
+    if not str(base).startswith(("/usr",)):
+        args += ["--ro-bind", str(base), str(base)]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    for kind, source, destination in binds:
+        args += [kind, str(source), str(destination)]
+    args += ["--chdir", str(chdir)]
+    for name, value in sorted(environment.items()):
+        args += ["--setenv", name, value]
+    rlimits = ["prlimit", f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_bytes}",
+               f"--nofile={limits.open_files}", "--"]
+    join = " && ".join(f"echo $$ > {cg / 'cgroup.procs'}" for cg in cgroups)
+    wrapper = ["sh", "-c", f"{join + ' && ' if join else ''}exec \"$@\"", "sandbox"]
+    return wrapper + rlimits + args + ["--"] + inner
+
+
 @dataclass
 class Confinement:
     """Everything one confined kernel needs: its folders, cgroups and limits."""
@@ -199,35 +236,9 @@ class Confinement:
 
     def command(self, inner: list[str], env: dict) -> list[str]:
         """``inner`` (the kernel's command line) wrapped in rlimits, cgroups and bubblewrap."""
-        args = [bubblewrap(), "--unshare-all", "--die-with-parent", "--new-session",
-                "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL", "--clearenv",
-                # the private /tmp and /home first: a venv or course under /tmp is bound on top
-                "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp", "--tmpfs", "/home", "--dir", HOME]
-        for folder in SYSTEM_DIRS:
-            if os.path.islink(folder):
-                args += ["--symlink", os.readlink(folder), folder]
-            elif os.path.isdir(folder):
-                args += ["--ro-bind", folder, folder]
-        for file in SYSTEM_FILES:
-            if os.path.exists(file):
-                args += ["--ro-bind", file, file]
-        venv = Path(sys.prefix)
-        args += ["--ro-bind", str(venv), str(venv)]
-        base = Path(sys.base_prefix)
-        if not str(base).startswith(("/usr",)):
-            args += ["--ro-bind", str(base), str(base)]
-        args += ["--proc", "/proc", "--dev", "/dev",
-                 "--ro-bind", str(self.libraries), LIBRARIES,
-                 "--bind", str(self.work), str(self.work),
-                 "--bind", str(self.sockets), str(self.sockets),
-                 "--chdir", str(self.work)]
-        for name, value in sorted(self.environment(env).items()):
-            args += ["--setenv", name, value]
-        limits = ["prlimit", f"--cpu={self.limits.cpu_seconds}", f"--fsize={self.limits.file_bytes}",
-                  f"--nofile={self.limits.open_files}", "--"]
-        join = " && ".join(f"echo $$ > {cg / 'cgroup.procs'}" for cg in self.cgroups)
-        wrapper = ["sh", "-c", f"{join + ' && ' if join else ''}exec \"$@\"", "sandbox"]
-        return wrapper + limits + args + ["--"] + inner
+        binds = [("--ro-bind", self.libraries, LIBRARIES), ("--bind", self.work, self.work),
+                 ("--bind", self.sockets, self.sockets)]
+        return confined_command(inner, self.environment(env), self.limits, self.cgroups, binds, self.work)
 
     def environment(self, env: dict) -> dict:
         allowed = {k: env[k] for k in ENV_ALLOWED if k in env}
