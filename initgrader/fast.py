@@ -28,6 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import job as jobs
@@ -72,6 +73,26 @@ def run_student(student_jobs: list[jobs.Job], experiments: dict[str, dict[str, d
         return outcomes
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+@dataclass
+class StudentJobs:
+    """One student's fast-path work as it travels to a worker (local thread or Dask): their
+    jobs, one per assignment, and the experiment cells of those assignments."""
+
+    student: str
+    jobs: list[jobs.Job]
+    experiments: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+    def run(self, scratch: str | os.PathLike | None = None) -> list[jobs.Outcome]:
+        return run_student(self.jobs, self.experiments, scratch)
+
+
+def run_on_worker(work: StudentJobs) -> list[jobs.Outcome]:
+    """``StudentJobs.run`` as a Dask task (the same test-only poison hook as ``job.run_on_worker``)."""
+    if os.environ.get(jobs.POISON_VARIABLE) and os.environ[jobs.POISON_VARIABLE] == work.student:
+        os._exit(70)
+    return work.run()
 
 
 def _read_results(path: Path) -> dict:

@@ -522,13 +522,14 @@ def cmd_test(pytest_args: list[str], skip_setup: bool = False) -> int:
 def cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
     """Run tools/bench.py (the checks) then tools/bench_notebooks.py (execution and autograde
     per notebook) in the venv; ``bench checks`` or ``bench notebooks [ASSIGNMENT …]`` runs one;
-    ``bench grading`` runs tools/bench_grading.py (class throughput) and ``bench fork``
-    tools/bench_fork.py (what a kernel forked from a pre-imported parent saves); neither is
-    part of the default."""
+    ``bench grading`` runs tools/bench_grading.py (class throughput), ``bench fork``
+    tools/bench_fork.py (what a kernel forked from a pre-imported parent saves) and ``bench
+    fast`` tools/bench_fast.py (one full-course submission, full path against fast path);
+    none of them is part of the default."""
     setup(args)
-    part, rest = (extra[0], extra[1:]) if extra[:1] in (["checks"], ["notebooks"], ["grading"], ["fork"]) \
+    part, rest = (extra[0], extra[1:]) if extra[:1] in (["checks"], ["notebooks"], ["grading"], ["fork"], ["fast"]) \
         else (None, extra)
-    if part in ("grading", "fork"):
+    if part in ("grading", "fork", "fast"):
         return run([venv_python(), ROOT / "tools" / f"bench_{part}.py", *rest], env=venv_env(), check=False)
     status = 0
     if part in (None, "checks"):
@@ -597,7 +598,8 @@ def parser() -> argparse.ArgumentParser:
     add("test", None, "run the tests: test [--skip-setup] [pytest arguments]")
     add("bench", cmd_bench, "benchmarks: the checks (tools/bench.py), then every notebook's execution and autograde time; "
                             "`bench grading`: class-grading throughput (tools/bench_grading.py); "
-                            "`bench fork`: a kernel forked from a pre-imported parent (tools/bench_fork.py)")
+                            "`bench fork`: a kernel forked from a pre-imported parent (tools/bench_fork.py); "
+                            "`bench fast`: one full-course submission, full path against fast path (tools/bench_fast.py)")
     add("mutation", cmd_mutation, "mutation testing of initkit with mutmut; writes calibration/mutation-<date>.md "
                                   "(`mutation --report`: only rewrite the report)")
     add("grade", None, "grade a class: grade NN-topic [--workers N] [--timeout S] [--db URL] … (tools/grade.py)")

@@ -503,7 +503,10 @@ class LocalRunner:
         self.pool = ThreadPoolExecutor(max_workers=workers)
 
     def submit(self, student: str, job_: job.Job, key: str = ""):
-        return self.pool.submit(job.run, job_, self.scratch)
+        """``job_``: one autograde (``job.Job``), or a student's fast-path work (``fast.StudentJobs``)."""
+        if isinstance(job_, job.Job):
+            return self.pool.submit(job.run, job_, self.scratch)
+        return self.pool.submit(job_.run, self.scratch)
 
     def completed(self, futures):
         return as_completed(futures)
@@ -578,7 +581,10 @@ class DaskRunner:
 
         def launch(entry, alone: bool) -> None:
             student, job_, _ = entry
-            task = self.client.submit(job.run_on_worker, job_, key=f"grade-{student}-{uuid.uuid4().hex}", pure=False)
+            from initgrader import fast
+
+            work = job.run_on_worker if isinstance(job_, job.Job) else fast.run_on_worker
+            task = self.client.submit(work, job_, key=f"grade-{student}-{uuid.uuid4().hex}", pure=False)
             on_cluster[task] = (entry, alone)
             running.add(task)
 
@@ -793,6 +799,116 @@ class ClassRun:
     summary: str = ""
 
 
+class AssignmentRun:
+    """One assignment's part of a class run, in three steps: ``stage`` (register the
+    assignment, time the solution, build each student's job; refused and unchanged students
+    are settled there), ``commit`` (one student's outcome into the gradebook and the course
+    root, as it arrives) and ``conclude`` (feedback, export, summary). ``grade_class`` runs the
+    jobs of one assignment on local workers, Dask or shards; ``grade_fast`` runs the jobs of
+    several assignments per student on the fast path."""
+
+    def __init__(self, course: Course, *, workers: int, timeout: int | None = None,
+                 submission_timeout: float | None = None, students: list[str] | None = None,
+                 sandbox: bool = True, budget: float | None = None, regrade: bool = False) -> None:
+        self.course, self.students, self.sandbox, self.regrade = course, students, sandbox, regrade
+        self.timeout = course.execute_timeout if timeout is None else timeout
+        if self.timeout < 1:
+            raise GradeError(f"--timeout must be at least 1 second, got {self.timeout}")
+        self.names = course.students(students)
+        self.parallel = min(workers, len(self.names))
+        self.limit = submission_timeout or (course.code_cells() + 5) * self.timeout + 60
+        self.budget, self.solution_s = budget, None
+        self.start = self._phase = time.monotonic()
+        self.phases: dict[str, float] = {}
+        self.logs = course.root / "grading" / course.assignment / "logs"
+        self.keys: dict[str, str] = {}
+        self.results: dict[str, Result] = {}
+
+    def lap(self, name: str) -> None:
+        self.phases[name] = self.phases.get(name, 0.0) + time.monotonic() - self._phase
+        self._phase = time.monotonic()
+
+    def stage(self, scratch: Path, on_settled=lambda student: None) -> dict[str, job.Job]:
+        """Register the assignment, derive the budget and build every student's job; return
+        the jobs to run (student → job). Refused and unchanged students are settled here
+        (``on_settled`` is called for each)."""
+        course = self.course
+        self.scratch = scratch
+        self.logs.mkdir(parents=True, exist_ok=True)
+        refused = {name: refusals(course.submitted(name)) for name in self.names}
+        refused = {name: why for name, why in refused.items() if why}
+        self.results = {name: Result(name, problems=[] if name in refused else inspect_submission(course, name))
+                        for name in self.names}
+        # register (or refresh) the assignment's cells in the gradebook; the release goes to scratch
+        run_nbgrader(course, "generate_assignment", course.assignment, "--force",
+                     f"--CourseDirectory.release_directory={scratch / ('release-' + course.assignment)}",
+                     what=f"registering {course.assignment} in the gradebook ({redact(course.db_url)})")
+        self.lap("register")
+        self.jobs = JobMaker(course, scratch, timeout=self.timeout, sandbox=self.sandbox, limit=self.limit,
+                             threads=max(1, (os.cpu_count() or 1) // self.parallel) if self.parallel > 1 else 0)
+        if self.budget is None:
+            self.solution_s = solution_seconds(course, self.jobs)
+            self.budget = time_budget(self.solution_s)
+            self.lap("timing the solution")
+        self.jobs.budget = self.budget
+        self.graded_keys = GradedKeys(course)
+        sources = b"".join(p.read_bytes() for p in
+                           sorted((course.root / course.source_directory / course.assignment).glob("*.ipynb")))
+        to_run = {}
+        for student in self.names:
+            if student in refused:  # never handed to nbgrader: its copy would follow the link
+                self.results[student].problems.append(f"refused: {'; '.join(refused[student][:3])}")
+                self.commit(student, None)
+                on_settled(student)
+                continue
+            job_ = self.jobs.for_student(student)
+            self.keys[student] = grading_key(job_, sources)
+            if not self.regrade and self.graded_keys.unchanged(student, self.keys[student]) \
+                    and read_back(course, self.results[student]):
+                self.results[student].problems = []  # reported when it was graded
+                on_settled(student)
+                continue
+            to_run[student] = job_
+        return to_run
+
+    def commit(self, student: str, outcome: job.Outcome | None, error: BaseException | None = None) -> Result:
+        """One student's outcome (None: refused, or its job failed with ``error``) into the
+        gradebook and the course root; their grading key recorded when graded."""
+        result = self.results[student]
+        if error is not None:  # the job itself failed: Dask's KilledWorker, or a bug
+            result.problems.append(f"not graded: its job failed ({type(error).__name__}: {first_line(error, 80)})")
+        finish(self.course, result, outcome, self.scratch, self.logs, self.timeout, self.limit)
+        self.graded_keys.record(student, self.keys.get(student) if result.status == "graded" else None)
+        return result
+
+    def conclude(self) -> ClassRun:
+        """Feedback, grades.csv and the summary, once every job is over."""
+        course, results = self.course, self.results
+        grades_csv = course.root / "grades.csv"
+        feedback = ["generate_feedback", course.assignment, "--force"]
+        autograded = [name for name in self.names if course.autograded(name).is_dir()]
+        # feedback and export only read the gradebook: run them side by side
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done = [pool.submit(run_nbgrader, course, "export", f"--to={grades_csv}", what="nbgrader export")]
+            if self.students:  # nbgrader fails on a named student with nothing autograded (refused)
+                done += [pool.submit(run_nbgrader, course, *feedback, f"--student={glob.escape(name)}",
+                                     what=f"generate_feedback for {name}") for name in autograded]
+            elif autograded:
+                done.append(pool.submit(run_nbgrader, course, *feedback, what=f"generate_feedback {course.assignment}"))
+            for future in done:
+                future.result()
+        self.lap("feedback and export")
+        for name, result in results.items():
+            if not list((course.root / "feedback" / name / course.assignment).glob("*.html")):
+                result.problems.append("no feedback")
+        run = ClassRun(course, self.parallel, time.monotonic() - self.start, results, grades_csv,
+                       course.root / "grading" / course.assignment / "summary.txt", self.phases, budget=self.budget,
+                       solution_s=self.solution_s)
+        run.summary = summary(run)
+        run.report.write_text(run.summary + "\n", encoding="utf-8")
+        return run
+
+
 def grade_class(course: Course, *, workers: int | None = None, timeout: int | None = None,
                 submission_timeout: float | None = None, students: list[str] | None = None,
                 progress: bool = True, sandbox: bool = True, budget: float | None = None,
@@ -813,6 +929,126 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
         raise GradeError("--prepare writes jobs for shards to run; it cannot be combined with --merge or --dask")
     if merge is not None and dask is not None:
         raise GradeError("--merge commits outcomes that shards wrote; it cannot be combined with --dask")
+    check_sandbox(sandbox)
+    workers = check_workers(workers)
+    run = AssignmentRun(course, workers=workers, timeout=timeout, submission_timeout=submission_timeout,
+                        students=students, sandbox=sandbox, budget=budget, regrade=regrade)
+    with tempfile.TemporaryDirectory(prefix="initcourse-grade-") as scratch:
+        bar = _progress(len(run.names), f"autograde {course.assignment} ×{run.parallel}", progress)
+        try:
+            to_run = run.stage(Path(scratch), on_settled=lambda student: bar.update(1))
+            if merge is not None:
+                runner = MergedOutcomes(Path(merge))
+            elif dask is not None:
+                runner = DaskRunner(dask, Path(scratch))
+            else:
+                runner = LocalRunner(run.parallel, Path(scratch))
+            if dask is not None:  # threads per kernel: a local cluster's share of the cores; else as they are
+                run.parallel = runner.workers
+                run.jobs.threads = max(1, (os.cpu_count() or 1) // run.parallel) if dask.startswith("local:") else 0
+                to_run = {student: run.jobs.for_student(student) for student in to_run}
+            prepared = []
+            if prepare is not None:
+                (Path(prepare) / "jobs").mkdir(parents=True, exist_ok=True)
+                for student, job_ in to_run.items():
+                    prepared.append({"student": student, "job": f"job-{len(prepared):05d}", "key": run.keys[student]})
+                    job.save_job(job_, Path(prepare) / "jobs" / f"{prepared[-1]['job']}.zip")
+                    bar.update(1)
+                to_run = {}
+            futures = {runner.submit(student, job_, run.keys[student]): student for student, job_ in to_run.items()}
+            try:
+                for future in runner.completed(futures):
+                    student = futures[future]
+                    try:
+                        outcome, error = future.result(), None
+                    except Exception as failure:
+                        outcome, error = None, failure
+                    result = run.commit(student, outcome, error)
+                    bar.set_postfix_str(f"{student}: {result.score:g}/{result.max_score:g}")
+                    bar.update(1)
+            finally:
+                runner.close()
+        finally:
+            bar.close()
+        run.lap("autograde")
+
+    if prepare is not None:
+        (Path(prepare) / "index.json").write_text(json.dumps(prepared, indent=1) + "\n")
+        result = ClassRun(course, 0, time.monotonic() - run.start, run.results, course.root / "grades.csv",
+                          course.root / "grading" / course.assignment / "summary.txt", run.phases, budget=run.budget,
+                          solution_s=run.solution_s)
+        result.summary = (f"{course.assignment}: {len(prepared)} job(s) prepared in {prepare} "
+                          f"({len(run.names) - len(prepared)} refused or unchanged). On each of N machines run\n"
+                          f"  python -m initgrader.job {prepare} --shard i/N     (i = 0 … N-1)\n"
+                          f"then commit them here:\n"
+                          f"  python3 tools/course.py grade {course.assignment} --merge {prepare}")
+        return result
+    return run.conclude()
+
+
+def grade_fast(root: Path, assignments: list[str], *, db_url: str | None = None, workers: int | None = None,
+               timeout: int | None = None, submission_timeout: float | None = None,
+               students: list[str] | None = None, progress: bool = True, budget: float | None = None,
+               regrade: bool = False, dask: str | None = None) -> list[ClassRun]:
+    """``grade_class`` for several assignments at once on the fast path (``initgrader.fast``):
+    each student's notebooks are autograded by one job, in one process, with kernels forked
+    from one confined parent that imported the libraries once, and the cells the instructor
+    tagged ``experiment`` in ``solutions/`` skipped when the student left them as released.
+    The points per cell are those of ``grade_class`` (``tests/test_fast_path.py``); what is
+    committed, and how, is the same (``AssignmentRun``). Confined kernels only; on local
+    workers or a Dask cluster (``dask``), not in shards (no ``--prepare``/``--merge`` yet)."""
+    from initgrader import fast
+
+    check_sandbox(True)
+    workers = check_workers(workers)
+    if len(set(assignments)) != len(assignments):
+        raise GradeError(f"an assignment is named twice: {' '.join(assignments)}")
+    runs = [AssignmentRun(Course.load(root, assignment, db_url), workers=workers, timeout=timeout,
+                          submission_timeout=submission_timeout, students=students, budget=budget, regrade=regrade)
+            for assignment in assignments]
+    with tempfile.TemporaryDirectory(prefix="initcourse-fast-") as scratch:
+        per_student: dict[str, list[tuple[AssignmentRun, job.Job]]] = {}
+        for run in runs:
+            folder = Path(scratch) / run.course.assignment
+            folder.mkdir()
+            for student, job_ in run.stage(folder).items():
+                per_student.setdefault(student, []).append((run, job_))
+        experiments = {run.course.assignment: experiment_table(run.course) for run in runs}
+        parallel = max(1, min(workers, len(per_student)))
+        runner = DaskRunner(dask, Path(scratch)) if dask else LocalRunner(parallel, Path(scratch))
+        parallel = runner.workers
+        bar = _progress(len(per_student), f"fast path, {len(runs)} assignment(s) ×{parallel}", progress)
+        try:
+            futures = {runner.submit(student, fast.StudentJobs(student, [job_ for _, job_ in entries], experiments)):
+                       student for student, entries in per_student.items()}
+            for future in runner.completed(futures):
+                student = futures[future]
+                entries = per_student[student]
+                try:
+                    outcomes, error = future.result(), None
+                except Exception as failure:  # Dask's KilledWorker, a bug, or the runner could not start
+                    outcomes, error = [None] * len(entries), failure
+                scores = [run.commit(student, outcome, error) for (run, _), outcome in zip(entries, outcomes)]
+                bar.set_postfix_str(f"{student}: {sum(r.score for r in scores):g}/{sum(r.max_score for r in scores):g}")
+                bar.update(1)
+        finally:
+            bar.close()
+            runner.close()
+        for run in runs:
+            run.lap("autograde")
+    return [run.conclude() for run in runs]
+
+
+def experiment_table(course: Course) -> dict[str, dict[str, str]]:
+    """notebook → {cell id: source hash} of the cells tagged ``experiment`` in the assignment's
+    source notebooks (what the fast path may skip)."""
+    from initgrader.experiments import experiment_cells
+
+    folder = course.root / course.source_directory / course.assignment
+    return {path.stem: experiment_cells(path) for path in sorted(folder.glob("*.ipynb"))}
+
+
+def check_sandbox(sandbox: bool) -> None:
     if sandbox:
         from initgrader.sandbox import SandboxError, bubblewrap
 
@@ -820,131 +1056,13 @@ def grade_class(course: Course, *, workers: int | None = None, timeout: int | No
             bubblewrap()
         except SandboxError as error:
             raise GradeError(f"{error} (--no-sandbox)") from None
+
+
+def check_workers(workers: int | None) -> int:
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise GradeError(f"--workers must be at least 1, got {workers}")
-    timeout = course.execute_timeout if timeout is None else timeout
-    if timeout < 1:
-        raise GradeError(f"--timeout must be at least 1 second, got {timeout}")
-    names = course.students(students)
-    parallel = min(workers, len(names))
-    limit = submission_timeout or (course.code_cells() + 5) * timeout + 60
-    start = phase = time.monotonic()
-    phases: dict[str, float] = {}
-
-    def lap(name: str) -> None:
-        nonlocal phase
-        phases[name], phase = time.monotonic() - phase, time.monotonic()
-
-    logs = course.root / "grading" / course.assignment / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    refused = {name: refusals(course.submitted(name)) for name in names}
-    refused = {name: why for name, why in refused.items() if why}
-    results = {name: Result(name, problems=[] if name in refused else inspect_submission(course, name))
-               for name in names}
-    with tempfile.TemporaryDirectory(prefix="initcourse-grade-") as scratch:
-        # register (or refresh) the assignment's cells in the gradebook; the release goes to scratch
-        run_nbgrader(course, "generate_assignment", course.assignment, "--force",
-                     f"--CourseDirectory.release_directory={Path(scratch) / 'release'}",
-                     what=f"registering {course.assignment} in the gradebook ({redact(course.db_url)})")
-        lap("register")
-        jobs = JobMaker(course, Path(scratch), timeout=timeout, sandbox=sandbox, limit=limit,
-                        threads=max(1, (os.cpu_count() or 1) // parallel) if parallel > 1 else 0)
-        solution_s = None
-        if budget is None:
-            solution_s = solution_seconds(course, jobs)
-            budget = time_budget(solution_s)
-            lap("timing the solution")
-        jobs.budget = budget
-
-        if merge is not None:
-            runner = MergedOutcomes(Path(merge))
-        elif dask is not None:
-            runner = DaskRunner(dask, Path(scratch))
-        else:
-            runner = LocalRunner(parallel, Path(scratch))
-        if dask is not None:  # threads per kernel: a local cluster's share of the cores; else as they are
-            parallel = runner.workers
-            jobs.threads = max(1, (os.cpu_count() or 1) // parallel) if dask.startswith("local:") else 0
-        bar = _progress(len(names), f"autograde {course.assignment} ×{parallel}", progress)
-        try:
-            futures, keys, graded_keys, prepared = {}, {}, GradedKeys(course), []
-            if prepare is not None:
-                (Path(prepare) / "jobs").mkdir(parents=True, exist_ok=True)
-            sources = b"".join(p.read_bytes() for p in
-                               sorted((course.root / course.source_directory / course.assignment).glob("*.ipynb")))
-            for student in names:
-                if student in refused:  # never handed to nbgrader: its copy would follow the link
-                    results[student].problems.append(f"refused: {'; '.join(refused[student][:3])}")
-                    finish(course, results[student], None, Path(scratch), logs, timeout, limit)
-                    graded_keys.record(student, None)
-                    bar.update(1)
-                    continue
-                job_ = jobs.for_student(student)
-                keys[student] = grading_key(job_, sources)
-                if not regrade and graded_keys.unchanged(student, keys[student]) \
-                        and read_back(course, results[student]):
-                    results[student].problems = []  # reported when it was graded
-                    bar.update(1)
-                    continue
-                if prepare is not None:
-                    prepared.append({"student": student, "job": f"job-{len(prepared):05d}", "key": keys[student]})
-                    job.save_job(job_, Path(prepare) / "jobs" / f"{prepared[-1]['job']}.zip")
-                    bar.update(1)
-                    continue
-                futures[runner.submit(student, job_, keys[student])] = student
-            for future in runner.completed(futures):
-                student = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as error:  # the job itself failed: Dask's KilledWorker, or a bug
-                    results[student].problems.append(
-                        f"not graded: its job failed ({type(error).__name__}: {first_line(error, 80)})")
-                    outcome = None
-                finish(course, results[student], outcome, Path(scratch), logs, timeout, limit)
-                graded_keys.record(student, keys[student] if results[student].status == "graded" else None)
-                bar.set_postfix_str(f"{student}: {results[student].score:g}/{results[student].max_score:g}")
-                bar.update(1)
-        finally:
-            bar.close()
-            runner.close()
-        lap("autograde")
-
-    if prepare is not None:
-        (Path(prepare) / "index.json").write_text(json.dumps(prepared, indent=1) + "\n")
-        run = ClassRun(course, 0, time.monotonic() - start, results, course.root / "grades.csv",
-                       course.root / "grading" / course.assignment / "summary.txt", phases, budget=budget,
-                       solution_s=solution_s)
-        run.summary = (f"{course.assignment}: {len(prepared)} job(s) prepared in {prepare} "
-                       f"({len(names) - len(prepared)} refused or unchanged). On each of N machines run\n"
-                       f"  python -m initgrader.job {prepare} --shard i/N     (i = 0 … N-1)\n"
-                       f"then commit them here:\n"
-                       f"  python3 tools/course.py grade {course.assignment} --merge {prepare}")
-        return run
-
-    # feedback and export only read the gradebook: run them side by side
-    grades_csv = course.root / "grades.csv"
-    feedback = ["generate_feedback", course.assignment, "--force"]
-    autograded = [name for name in names if course.autograded(name).is_dir()]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = [pool.submit(run_nbgrader, course, "export", f"--to={grades_csv}", what="nbgrader export")]
-        if students:  # nbgrader fails on a named student with nothing autograded (refused)
-            done += [pool.submit(run_nbgrader, course, *feedback, f"--student={glob.escape(name)}",
-                                 what=f"generate_feedback for {name}") for name in autograded]
-        elif autograded:
-            done.append(pool.submit(run_nbgrader, course, *feedback, what=f"generate_feedback {course.assignment}"))
-        for future in done:
-            future.result()
-    lap("feedback and export")
-    for name, result in results.items():
-        if not list((course.root / "feedback" / name / course.assignment).glob("*.html")):
-            result.problems.append("no feedback")
-    run = ClassRun(course, parallel, time.monotonic() - start, results, grades_csv,
-                   course.root / "grading" / course.assignment / "summary.txt", phases, budget=budget,
-                   solution_s=solution_s)
-    run.summary = summary(run)
-    run.report.write_text(run.summary + "\n", encoding="utf-8")
-    return run
+    return workers
 
 
 def finish(course: Course, result: Result, outcome: job.Outcome | None, scratch: Path, logs: Path,
@@ -1115,7 +1233,13 @@ def rel(path: Path) -> str:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python3 tools/course.py grade", description=__doc__.split("\n\n")[0])
-    p.add_argument("assignment", metavar="NN-topic", help="the assignment to grade, e.g. 03-xavier")
+    p.add_argument("assignments", metavar="NN-topic", nargs="+",
+                   help="the assignment(s) to grade, e.g. 03-xavier (several: graded one after another, or "
+                        "together with --fast)")
+    p.add_argument("--fast", action="store_true",
+                   help="the fast path: one job per student for all the assignments named, kernels forked from "
+                        "one parent per student, unchanged `experiment` cells skipped (same points per cell; "
+                        "docs/grading.md)")
     p.add_argument("--root", default=str(REPO), help="nbgrader course root (default: the repository)")
     p.add_argument("--workers", type=int, default=None, help="parallel autograde processes (default: the CPU count)")
     p.add_argument("--timeout", type=int, default=None, help="Execute.timeout per cell, in s (default: nbgrader_config.py's)")
@@ -1147,15 +1271,28 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        course = Course.load(Path(args.root), args.assignment, args.db)
-        run = grade_class(course, workers=args.workers, timeout=args.timeout,
-                          submission_timeout=args.submission_timeout, students=args.student,
-                          progress=not args.no_progress, sandbox=not args.no_sandbox, budget=args.budget,
-                          dask=args.dask, regrade=args.regrade, prepare=args.prepare, merge=args.merge)
+        if args.fast:
+            refused = [flag for flag, given in (("--prepare", args.prepare), ("--merge", args.merge),
+                                                 ("--no-sandbox", args.no_sandbox)) if given]
+            if refused:
+                raise GradeError(f"--fast runs confined kernels on local workers or Dask; it cannot be combined "
+                                 f"with {', '.join(refused)} (grade without --fast for those)")
+            runs = grade_fast(Path(args.root), args.assignments, db_url=args.db, workers=args.workers,
+                              timeout=args.timeout, submission_timeout=args.submission_timeout, students=args.student,
+                              progress=not args.no_progress, budget=args.budget, regrade=args.regrade, dask=args.dask)
+        else:
+            if len(args.assignments) > 1 and (args.prepare or args.merge):
+                raise GradeError("--prepare and --merge take one assignment at a time")
+            runs = [grade_class(Course.load(Path(args.root), assignment, args.db), workers=args.workers,
+                                timeout=args.timeout, submission_timeout=args.submission_timeout,
+                                students=args.student, progress=not args.no_progress, sandbox=not args.no_sandbox,
+                                budget=args.budget, dask=args.dask, regrade=args.regrade, prepare=args.prepare,
+                                merge=args.merge)
+                    for assignment in args.assignments]
     except GradeError as error:
         print(f"[grade] error: {error}", file=sys.stderr)
         return 2
-    print(run.summary)
+    print("\n\n".join(run.summary for run in runs))
     return 0
 
 

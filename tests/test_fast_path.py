@@ -1,0 +1,188 @@
+"""The fast path (``initgrader.fast``, issue 19) grades like full autograde, cell by cell.
+
+One small class of 00-setup, 01-variance and 03-xavier (a framework notebook), in two copies
+of one course root: one graded by ``grade_class`` per assignment (full autograde, a fresh
+confined kernel per notebook), the other by ``grade_fast`` (one job per student, kernels
+forked from one parent per student, two of 01's demonstration cells tagged ``experiment``
+and skipped). Every graded cell must score the same in both gradebooks, and what the
+catalogue says it must score; grades.csv must be the same.
+
+The class includes students who attack *across* notebooks, which only the fast path makes
+possible (their notebooks share a parent process and a sandbox): their 00 answer is right and
+tries to reach their 01 kernel; their 01 answer is right only if it sees the leak and wrong
+(1 point) otherwise. Each must score what it scores on the full path, where nothing is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.classroom import CourseRoot, catalogue_answers  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+SETUP, VARIANCE, XAVIER = "00-setup", "01-variance", "03-xavier"
+WRONG = "def var_of_product(mean_x, var_x, mean_y, var_y):\n    return var_x * var_y\n"
+RIGHT = ("def var_of_product(mean_x, var_x, mean_y, var_y):\n"
+         "    return var_x * var_y + var_x * mean_y**2 + var_y * mean_x**2\n")
+
+
+def _right_if(condition: str) -> str:
+    """01's answer: RIGHT when ``condition`` holds in the 01 kernel (the attack worked), else WRONG."""
+    return RIGHT + f"if not ({condition}):\n" + textwrap.indent(WRONG, "    ")
+
+
+#: student → (code run in their 00 answer cell after the right answer, the condition their 01
+#: answer tests). Every one must score 00 in full and 1 point of 01's var_of_product.
+ACROSS = {
+    "leaves_files": ("import os\nfor p in ('/tmp/leak', os.path.expanduser('~/leak')):\n    open(p, 'w').write('x')\n",
+                     "__import__('os').path.exists('/tmp/leak') or "
+                     "__import__('os').path.exists(__import__('os').path.expanduser('~/leak'))"),
+    "leaves_a_daemon": ("import os, sys, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                        "        for _ in range(3000):\n            open('/tmp/alive', 'w').write('x')\n"
+                        "            time.sleep(0.05)\n        os._exit(0)\n    os._exit(0)\ntime.sleep(0.3)\n",
+                        "__import__('time').sleep(0.5) or __import__('os').path.exists('/tmp/alive')"),
+    "plants_ipython_startup": ("import os\nd = os.path.join(os.environ.get('IPYTHONDIR', os.path.expanduser('~/.ipython')),"
+                               " 'profile_default', 'startup')\nos.makedirs(d, exist_ok=True)\n"
+                               "open(d + '/00-rig.py', 'w').write('import builtins\\nbuiltins.LEAKED = True\\n')\n",
+                               "hasattr(__import__('builtins'), 'LEAKED')"),
+    "kills_and_stops_its_parent": ("import os, signal\nfor pid in (1, os.getppid()):\n"
+                                   "    for sig in (signal.SIGSTOP, signal.SIGKILL):\n        try:\n"
+                                   "            os.kill(pid, sig)\n        except OSError:\n            pass\n",
+                                   "False"),
+    "keeps_a_module_in_the_parent": ("import sys, types\nsys.modules['leaky'] = types.ModuleType('leaky')\n"
+                                     "import numpy\nnumpy.LEAKED = True\n",
+                                     "'leaky' in __import__('sys').modules or hasattr(__import__('numpy'), 'LEAKED')"),
+}
+#: Honest students (catalogue keys, or "solution"), per assignment.
+HONEST = {
+    "solver": {SETUP: "all", VARIANCE: "all", XAVIER: "all"},
+    "blank": {SETUP: {}, VARIANCE: {}, XAVIER: {}},
+    "mixed": {SETUP: {"00-sample_variance": "solution"},
+              VARIANCE: {"01-var_of_product": "var_of_product/product_of_variances", "01-relu_moments": "solution"},
+              XAVIER: {"03-compute_fans": "compute_fans/fans_swapped", "03-xavier_uniform": "solution",
+                       "03-xavier_normal": "xavier_normal/xn_truncated"}},
+}
+#: 01's demonstration cells the fast path skips (as if the instructor tagged them experiment).
+SKIPPED_IDS = ("variance-check", "product-check")
+EDITED = "edits_an_experiment"  # changes one of them: it must run
+
+
+@pytest.fixture(scope="module")
+def both_ways(tmp_path_factory):
+    if subprocess.run(["which", "bwrap"], capture_output=True).returncode != 0:
+        pytest.fail("bubblewrap (bwrap) is missing: the fast path runs only confined")
+    from tools import grade
+
+    tmp = tmp_path_factory.mktemp("fast-path")
+    root = CourseRoot.create(tmp, [SETUP, VARIANCE, XAVIER])
+    expected: dict[str, dict[str, dict[str, float]]] = {}
+    for student, plan in HONEST.items():
+        expected[student] = {}
+        for assignment, spec in plan.items():
+            spec = {g: "solution" for g in root.answer_ids(assignment)} if spec == "all" else spec
+            expected[student][assignment] = root.submit_class(assignment, {student: spec})[student]
+    solution_00 = root.solution_answer(SETUP, "00-sample_variance")
+    for student, (attack, condition) in ACROSS.items():
+        root.submit(student, SETUP, {"00-sample_variance": solution_00 + attack})
+        root.submit(student, VARIANCE, {"01-var_of_product": _right_if(condition)})
+        expected[student] = {SETUP: root.expected_scores(SETUP, {"00-sample_variance": "solution"}),
+                             VARIANCE: _wrong_var_of_product(root)}
+    root.submit_class(VARIANCE, {EDITED: {"01-var_of_product": "solution"}})
+    _edit_cell(root.path / "submitted" / EDITED / VARIANCE / f"{VARIANCE}.ipynb", SKIPPED_IDS[0])
+    expected[EDITED] = {VARIANCE: root.expected_scores(VARIANCE, catalogue_answers({"01-var_of_product": "solution"}))}
+    _tag_experiments(root.path / "solutions" / VARIANCE / f"{VARIANCE}.ipynb", SKIPPED_IDS)
+
+    fast_root = CourseRoot(tmp / "fast-root")
+    shutil.copytree(root.path, fast_root.path)
+    full_runs = [grade.grade_class(grade.Course.load(root.path, a), workers=2, progress=False, budget=300.0)
+                 for a in (SETUP, VARIANCE, XAVIER)]
+    fast_runs = grade.grade_fast(fast_root.path, [SETUP, VARIANCE, XAVIER], workers=2, progress=False, budget=300.0)
+    return {"expected": expected, "roots": {"full": root, "fast": fast_root},
+            "runs": {"full": full_runs, "fast": fast_runs}}
+
+
+def _tag_experiments(path: Path, cell_ids) -> None:
+    """Tag cells ``experiment`` in a source notebook (the course's own tags, and these)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.id in cell_ids and "experiment" not in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), "experiment"]
+    nbformat.write(nb, path)
+
+
+def _report(root: CourseRoot, assignment: str, student: str) -> dict:
+    path = root.path / "grading" / assignment / "logs" / f"{student}.jsonl"
+    return json.loads(path.read_text().splitlines()[0])
+
+
+def _wrong_var_of_product(root: CourseRoot) -> dict[str, float]:
+    scores = root.expected_scores(VARIANCE, {})
+    scores["01-var_of_product-interface"] = root.graded_points(VARIANCE)["01-var_of_product-interface"]
+    return scores
+
+
+def _edit_cell(path: Path, cell_id: str) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.id == cell_id:
+            cell.source += "\nprint('the student changed this cell')"
+    nbformat.write(nb, path)
+
+
+def _notebook(root: CourseRoot, student: str, assignment: str):
+    return nbformat.read(root.path / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+STUDENTS = [*HONEST, *ACROSS, EDITED]
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_the_fast_path_scores_every_cell_as_full_autograde_does(both_ways, student):
+    full, quick = both_ways["roots"]["full"], both_ways["roots"]["fast"]
+    for assignment, expected in both_ways["expected"][student].items():
+        assert quick.cell_scores(student, assignment) == full.cell_scores(student, assignment), assignment
+        assert quick.cell_scores(student, assignment) == expected, assignment
+
+
+def test_the_fast_path_commits_what_full_autograde_commits(both_ways):
+    for full, quick in zip(both_ways["runs"]["full"], both_ways["runs"]["fast"]):
+        assert full.course.assignment == quick.course.assignment
+        assert {s: r.status for s, r in quick.results.items()} == {s: r.status for s, r in full.results.items()}
+        assert all(r.status == "graded" and not r.zeroed for r in quick.results.values()), quick.summary
+        for student in quick.results:
+            assert list((quick.course.root / "feedback" / student / quick.course.assignment).glob("*.html")), student
+    assert both_ways["roots"]["fast"].grades() == both_ways["roots"]["full"].grades()
+
+
+def test_unchanged_experiment_cells_are_skipped_and_a_changed_one_runs(both_ways):
+    full, quick = both_ways["roots"]["full"], both_ways["roots"]["fast"]
+    for cell_id in SKIPPED_IDS:
+        assert [c.outputs for c in _notebook(quick, "solver", VARIANCE).cells if c.id == cell_id] == [[]], cell_id
+        assert [c for c in _notebook(full, "solver", VARIANCE).cells if c.id == cell_id][0].outputs, cell_id
+    assert _report(quick, VARIANCE, "solver")["skipped"] == len(SKIPPED_IDS)
+    assert _report(full, VARIANCE, "solver")["skipped"] == 0
+    edited = json.dumps([c.outputs for c in _notebook(quick, EDITED, VARIANCE).cells if c.id == SKIPPED_IDS[0]])
+    assert "the student changed this cell" in edited
+    assert _report(quick, VARIANCE, EDITED)["skipped"] == len(SKIPPED_IDS) - 1
+
+
+def test_a_parent_with_a_second_thread_refuses_to_fork():
+    from initgrader import forked
+
+    program = ("import runpy, threading, time, json\n"
+               f"server = runpy.run_path({str(forked.SERVER_SCRIPT)!r}, run_name='not_main')\n"
+               "threading.Thread(target=time.sleep, args=(3,), daemon=True).start()\n"
+               "print(json.dumps(server['fork']({}, (0, 1))))\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    reply = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "pid" not in reply and "threads" in reply["error"], reply
