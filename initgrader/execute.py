@@ -90,6 +90,13 @@ class IsolatedExecute(Execute):
             table = json.loads(Path(self.experiments_file).read_text())
             self._experiments = table.get(str(resources["nbgrader"].get("notebook", "")), {})
         self._skipped = 0
+        self._ran_experiments = ""  # why this notebook's experiment cells all run, if they do
+        if self._experiments:
+            from .experiments import notebook_problems
+
+            problems = notebook_problems(nb, str(resources["nbgrader"].get("notebook", "")), self._experiments)
+            if problems:  # a cell the student wrote reads what a skipped cell would define: skip nothing
+                self._experiments, self._ran_experiments = {}, problems[0]
         self._restarts = 0
         self._gone = ""  # why the grader stopped running this notebook, once it has
         self._gone_as = "KernelDied"
@@ -138,7 +145,7 @@ class IsolatedExecute(Execute):
             return
         line = {"notebook": resources["nbgrader"].get("notebook", ""), "student_s": round(self._student_s, 3),
                 "budget_s": self.submission_budget, "restarts": self._restarts, "stopped": self._gone,
-                "skipped": self._skipped}
+                "skipped": self._skipped, **({"experiments_ran": self._ran_experiments} if self._ran_experiments else {})}
         with open(self.report_file, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
 

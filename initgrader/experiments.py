@@ -443,7 +443,14 @@ def tag_problems(notebook_path, experiments: dict[str, str] | None = None) -> li
     a submission instead: the cells skipped are those whose id and hash match, whatever
     their tags."""
     path = Path(notebook_path)
-    cells = [c for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
+    return notebook_problems(nbformat.read(str(path), as_version=4), path.name, experiments)
+
+
+def notebook_problems(nb, name: str, experiments: dict[str, str] | None = None) -> list[str]:
+    """``tag_problems`` of a notebook already read (``name`` labels its lines): what the
+    grader asks of the notebook it is about to run before it skips anything."""
+    path = Path(name)
+    cells = [c for c in nb.cells if c.cell_type == "code"]
     if experiments is None:
         skipped = [is_tagged(c) for c in cells]
     else:

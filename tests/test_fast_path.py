@@ -76,6 +76,10 @@ HONEST = {
 #: tagged them already: the fast path skips them (and the course's other tagged cells).
 SKIPPED_IDS = ("variance-check", "product-check")
 EDITED = "edits_an_experiment"  # changes one of them: it must run
+#: A right answer that reads ``x``, which 01's tagged variance-check cell defines: on the fast
+#: path nothing of that notebook may be skipped, or the answer would raise NameError.
+READS = "reads_an_experiment_name"
+READING_ANSWER = RIGHT.replace("mean_x**2\n", "mean_x**2 + 0.0 * (x is None)\n")
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +105,8 @@ def both_ways(tmp_path_factory):
     root.submit_class(VARIANCE, {EDITED: {"01-var_of_product": "solution"}})
     _edit_cell(root.path / "submitted" / EDITED / VARIANCE / f"{VARIANCE}.ipynb", SKIPPED_IDS[0])
     expected[EDITED] = {VARIANCE: root.expected_scores(VARIANCE, catalogue_answers({"01-var_of_product": "solution"}))}
+    root.submit(READS, VARIANCE, {"01-var_of_product": READING_ANSWER})
+    expected[READS] = {VARIANCE: root.expected_scores(VARIANCE, catalogue_answers({"01-var_of_product": "solution"}))}
     _tag_experiments(root.path / "solutions" / VARIANCE / f"{VARIANCE}.ipynb", SKIPPED_IDS)
     from initgrader.experiments import experiment_cells
 
@@ -147,7 +153,7 @@ def _notebook(root: CourseRoot, student: str, assignment: str):
     return nbformat.read(root.path / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
 
 
-STUDENTS = [*HONEST, *ACROSS, EDITED]
+STUDENTS = [*HONEST, *ACROSS, EDITED, READS]
 
 
 @pytest.mark.parametrize("student", STUDENTS)
@@ -180,6 +186,8 @@ def test_unchanged_experiment_cells_are_skipped_and_a_changed_one_runs(both_ways
     edited = json.dumps([c.outputs for c in _notebook(quick, EDITED, VARIANCE).cells if c.id == SKIPPED_IDS[0]])
     assert "the student changed this cell" in edited
     assert _report(quick, VARIANCE, EDITED)["skipped"] == len(tagged) - 1
+    reader = _report(quick, VARIANCE, READS)
+    assert reader["skipped"] == 0 and "'x'" in reader["experiments_ran"], reader
 
 
 def test_a_parent_with_a_second_thread_refuses_to_fork():
