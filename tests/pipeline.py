@@ -4,4 +4,4 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.classroom import CourseRoot, catalogue_answers, without_solution_markers  # noqa: E402,F401
+from tools.classroom import SIMULATED_CLASSES, CourseRoot, catalogue_answers, without_solution_markers  # noqa: E402,F401

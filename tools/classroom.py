@@ -27,6 +27,95 @@ from tools.course import without_solution_markers  # noqa: F401  (re-exported fo
 REPO = Path(__file__).resolve().parent.parent
 
 
+#: One simulated class per notebook 01–08, student → {answer cell: "solution" | catalogue key}:
+#: mistakes in independent exercises are combined so each assignment needs few autograde runs
+#: (tests/test_pipeline.py grades them; tools/same_grades.py grades them on both paths).
+SIMULATED_CLASSES = {
+    "01-variance": {
+        "solver": {"01-var_of_product": "solution", "01-relu_moments": "solution",
+                   "01-preactivation_variance": "solution"},
+        "blank": {},
+        "no-mean-terms": {"01-var_of_product": "var_of_product/product_of_variances",
+                          "01-relu_moments": "relu_moments/relu_half_always",
+                          "01-preactivation_variance": "preactivation_variance/pv_variance_not_second_moment"},
+        "density-unchecked-sum": {"01-var_of_product": "solution",
+                                  "01-relu_moments": "relu_moments/relu_std_unchecked",
+                                  "01-preactivation_variance": "preactivation_variance/pv_sum_forgotten"},
+    },
+    "02-signal-propagation": {
+        "solver": {"02-predict_std": "solution"},
+        "blank": {},
+        "relu-no-half": {"02-predict_std": "predict_std/ps_relu_no_half"},
+        "tanh-as-identity": {"02-predict_std": "predict_std/ps_tanh_as_identity"},
+    },
+    "03-xavier": {
+        "solver": {"03-compute_fans": "solution", "03-xavier_uniform": "solution", "03-xavier_normal": "solution"},
+        "blank": {},
+        "swapped-bound-prettytensor": {"03-compute_fans": "compute_fans/fans_swapped",
+                                       "03-xavier_uniform": "xavier_uniform/std_as_bound",
+                                       "03-xavier_normal": "xavier_normal/xn_prettytensor"},
+        "layout-globalrng-variance": {"03-compute_fans": "compute_fans/keras_layout_ignored",
+                                      "03-xavier_uniform": "xavier_uniform/xu_global_rng",
+                                      "03-xavier_normal": "xavier_normal/xn_variance_as_std"},
+        # the solution's Xavier calls this student's compute_fans: its knock-on cells are lost too
+        "kernel-forgotten": {"03-compute_fans": "compute_fans/receptive_field_ignored",
+                             "03-xavier_uniform": "solution", "03-xavier_normal": "solution"},
+    },
+    "04-kaiming": {
+        "solver": {"04-kaiming_uniform": "solution", "04-kaiming_normal": "solution",
+                   "04-kaiming_uniform_": "solution", "04-HeUniform": "solution"},
+        "blank": {},
+        "fans-uniform-seeded-globalseed": {"04-kaiming_uniform": "kaiming_uniform/ku_fans_swapped",
+                                           "04-kaiming_normal": "kaiming_normal/kn_uniform",
+                                           "04-kaiming_uniform_": "torch:kaiming_uniform/seeds_inside",
+                                           "04-HeUniform": "keras:variance_scaling/HeUniform__seed_ignored"},
+        "unchecked-nogain-swapped-torchlayout": {"04-kaiming_uniform": "kaiming_uniform/ku_mode_unchecked",
+                                                 "04-kaiming_normal": "kaiming_normal/kn_no_gain",
+                                                 "04-kaiming_uniform_": "torch:kaiming_uniform/fans_swapped",
+                                                 "04-HeUniform": "keras:variance_scaling/HeUniform__torch_layout"},
+        # issue 17: only the unseeded path (no generator, as nn.Linear calls it) shows these two
+        "private-default-generator": {"04-kaiming_uniform": "solution", "04-kaiming_normal": "solution",
+                                      "04-kaiming_uniform_": "torch:kaiming_uniform/private_seeded_default",
+                                      "04-HeUniform": "solution"},
+        "crashes-without-generator": {"04-kaiming_uniform": "solution", "04-kaiming_normal": "solution",
+                                      "04-kaiming_uniform_": "torch:kaiming_uniform/crashes_without_generator",
+                                      "04-HeUniform": "solution"},
+    },
+    "05-gain": {
+        "solver": {"05-calculate_gain": "solution"},
+        "blank": {},
+        "tanh-empirical": {"05-calculate_gain": "calculate_gain/tanh_empirical"},
+        "bool-slope": {"05-calculate_gain": "calculate_gain/bool_slope"},
+    },
+    "06-initializer-zoo": {
+        "solver": {"06-truncated_normal": "solution", "06-variance_scaling": "solution", "06-orthogonal": "solution"},
+        "blank": {},
+        "clip-uncorrected-signless": {"06-truncated_normal": "truncated_normal/tn_clip",
+                                      "06-variance_scaling": "variance_scaling/vs_no_correction",
+                                      "06-orthogonal": "orthogonal/orth_no_sign_fix"},
+        "mean-layout-gain": {"06-truncated_normal": "truncated_normal/tn_mean_ignored",
+                             "06-variance_scaling": "variance_scaling/vs_torch_layout",
+                             "06-orthogonal": "orthogonal/orth_gain_ignored"},
+    },
+    "07-batchnorm": {
+        "solver": {"07-batch_norm": "solution"},
+        "blank": {},
+        "unbiased": {"07-batch_norm": "batch_norm/bn_unbiased"},
+        "nchw-batch-only": {"07-batch_norm": "batch_norm/bn_nchw_batch_only"},
+    },
+    "08-whole-models": {
+        "solver": {"08-init_weights_torch": "solution", "08-init_weights_keras": "solution"},
+        "blank": {},
+        "seed-loop-same-seed": {"08-init_weights_torch": "torch:init_weights_torch/seed_loop_without_linear",
+                                "08-init_weights_keras": "keras:init_weights_keras/same_seed_every_layer"},
+        "fan-in-uniform": {"08-init_weights_torch": "torch:init_weights_torch/conv_fan_in",
+                           "08-init_weights_keras": "keras:init_weights_keras/glorot_uniform_dense"},
+        "reseeds-attributes-on-built": {"08-init_weights_torch": "torch:init_weights_torch/reseeds_inside",
+                                        "08-init_weights_keras": "keras:init_weights_keras/sets_initializer_attributes"},
+    },
+}
+
+
 def catalogue_answers(student: dict) -> dict:
     """{answer cell: "solution" | catalogue key} → {answer cell: "solution" | catalogue entry},
     the form ``CourseRoot.submit_entries`` and ``expected_scores`` take (framework-track keys,

@@ -547,7 +547,7 @@ def cmd_mutation(args: argparse.Namespace, extra: list[str]) -> int:
     return run([venv_python(), ROOT / "tools" / "mutation.py", *extra], env=venv_env(), check=False)
 
 
-GRADE_SCRIPTS = {"grade": "grade.py", "grade-demo": "grade_demo.py"}
+GRADE_SCRIPTS = {"grade": "grade.py", "grade-demo": "grade_demo.py", "same-grades": "same_grades.py"}
 
 
 def cmd_grade(command: str, script_args: list[str], skip_setup: bool = False) -> int:
@@ -602,8 +602,11 @@ def parser() -> argparse.ArgumentParser:
                             "`bench fast`: one full-course submission, full path against fast path (tools/bench_fast.py)")
     add("mutation", cmd_mutation, "mutation testing of initkit with mutmut; writes calibration/mutation-<date>.md "
                                   "(`mutation --report`: only rewrite the report)")
-    add("grade", None, "grade a class: grade NN-topic [--workers N] [--timeout S] [--db URL] … (tools/grade.py)")
+    add("grade", None, "grade a class: grade NN-topic [NN-topic …] [--fast] [--workers N] [--timeout S] [--db URL] … "
+                       "(tools/grade.py)")
     add("grade-demo", None, "build a simulated class and grade it end to end (tools/grade_demo.py)")
+    add("same-grades", None, "before a release: every simulated class graded by full autograde and by the fast "
+                             "path, compared cell by cell (tools/same_grades.py)")
     return top
 
 
