@@ -183,18 +183,15 @@ class ForkedKernels:
 
     def end_notebook(self) -> None:
         """Kill what the last notebook started and remove its folders."""
-        if self.server.alive():
-            try:
-                self.server.request({"op": "clean"})
-            except ForkServerError:
-                pass
+        self.kernel_died()
         if self.current is not None:
             for folder in (self.current.work, self.current.sockets, self.current.libraries):
                 shutil.rmtree(folder, ignore_errors=True)
             self.current = None
 
     def kernel_died(self) -> None:
-        """Before a restart inside a notebook: nothing of the dead kernel survives."""
+        """Kill every process in the sandbox but the parent and wipe /tmp and HOME: after a
+        notebook, and before a restart inside one (nothing of the dead kernel survives)."""
         if self.server.alive():
             try:
                 self.server.request({"op": "clean"})

@@ -177,10 +177,9 @@ def _bubblewrap_required() -> None:
         pytest.skip("confinement needs Linux and bubblewrap")
 
 
-@pytest.fixture(scope="module")
-def hostile_class(tmp_path_factory):
-    _bubblewrap_required()
-    tmp = tmp_path_factory.mktemp("integrity")
+def _hostile_root(tmp: Path) -> tuple[CourseRoot, dict, Path, socket.socket]:
+    """The hostile class, submitted and not graded: (root, student → points it must score,
+    the grader's marker file, the listener the network attack tries to reach)."""
     root = CourseRoot.create(tmp, [ASSIGNMENT])
     with open(root.path / "nbgrader_config.py", "a") as config:
         config.write("\nc.IsolatedExecute.cell_budget = 4.0\nc.IsolatedExecute.grace = 3.0\n")
@@ -220,6 +219,13 @@ def hostile_class(tmp_path_factory):
         nb.cells.insert(position, nbformat.v4.new_code_cell(KILL_CELL))
         nbformat.write(nb, path)
         expected[student] = 3
+    return root, expected, grader_marker, listener
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    _bubblewrap_required()
+    root, expected, grader_marker, listener = _hostile_root(tmp_path_factory.mktemp("integrity"))
     before = _fingerprints(root.path / "submitted")
     # Graded by our grade command (nbgrader autograde per student, 2 workers, then
     # generate_feedback and export), with a secret in the grader's environment.
@@ -238,6 +244,45 @@ def hostile_class(tmp_path_factory):
     time.sleep(1.5)
     return {"root": root, "expected": expected, "before": before, "grader_marker": grader_marker,
             "seconds": seconds, "run": run}
+
+
+#: The attacks on the kernel's own process, and the controls, graded again on the fast path
+#: (``grade --fast``: the kernel forked from a parent it shares a sandbox with).
+FAST_PATH_STUDENTS = ("control_solver", "control_blank", "control_wrong", "kill_everything", "exit_at_call",
+                      "sys_exit_in_cell", "forks", "memory_bomb_at_call", "deaf_sleeping_function", "daemon",
+                      "ipython_startup", "see_grader_processes", "network", "read_solutions",
+                      "serve_loop_replaced", "output_flood", "kill_before_cell_01", "kill_before_cell_09")
+
+
+@pytest.fixture(scope="module")
+def hostile_class_fast(tmp_path_factory):
+    _bubblewrap_required()
+    root, expected, grader_marker, listener = _hostile_root(tmp_path_factory.mktemp("integrity-fast"))
+    from tools.grade import BUDGET_FLOOR_S, grade_fast
+
+    students = [s for s in FAST_PATH_STUDENTS if s in expected]
+    os.environ["INITGRADER_TEST_SECRET"] = "xyz"
+    try:
+        # The production floor of the budget, not BUDGET_S: no attack here is about the budget, and
+        # "forks" forks a kernel that holds torch and TensorFlow (the parent's imports) 1,100
+        # times, which on a loaded machine took longer than 45 s — the budget, not the process
+        # cap, would decide it.
+        [run] = grade_fast(root.path, [ASSIGNMENT], workers=2, progress=False, budget=BUDGET_FLOOR_S,
+                           students=students)
+    finally:
+        del os.environ["INITGRADER_TEST_SECRET"]
+        listener.close()
+    return {"root": root, "expected": expected, "run": run, "grader_marker": grader_marker, "students": students}
+
+
+@pytest.mark.parametrize("student", FAST_PATH_STUDENTS)
+def test_on_the_fast_path_each_attack_scores_what_its_honest_answer_earns(hostile_class_fast, student):
+    run = hostile_class_fast["run"]
+    assert student in hostile_class_fast["students"]
+    assert run.results[student].score == hostile_class_fast["expected"][student], (
+        f"{student}: {run.results[student].score} points, expected {hostile_class_fast['expected'][student]}\n"
+        + _outputs(hostile_class_fast["root"], student))
+    assert not hostile_class_fast["grader_marker"].exists()
 
 
 def _kill_positions(root: CourseRoot) -> list[int]:

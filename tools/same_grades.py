@@ -16,6 +16,7 @@ difference. ``tests/test_fast_path.py`` does the same in CI on 00, 01 and 03.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the catalogue's framework tracks import TensorFlow here
 
 from tools.classroom import SIMULATED_CLASSES, CourseRoot, catalogue_answers  # noqa: E402
 
