@@ -265,3 +265,39 @@ def test_the_dask_runner_keeps_one_job_per_thread_and_tries_a_killedworker_again
     assert max(_StandIn.held) == 1, _StandIn.held  # and none queued behind it on its worker
     assert tries["bystander"] == 2 and seen["bystander"][1] == 1, seen  # tried again, alone
     assert tries["poison"] == 2 and seen["poison"][1] == 1, seen  # failed only when alone
+
+
+def test_the_fast_path_on_a_real_dask_cluster_grades_each_student_once_and_fails_the_poison(tmp_path, monkeypatch):
+    """``grade 00-setup 01-variance --fast --dask``: one task per student carrying both
+    assignments; the poison ends as KilledWorker in both, its classmates graded in full."""
+    from tools import grade
+
+    setup = "00-setup"
+    root = CourseRoot.create(tmp_path / "class", [setup, VARIANCE])
+    students = {name: STUDENTS[name] for name in ("solver", "no-mean-terms", "poison")}
+    expected = root.submit_class(VARIANCE, students)
+    expected_setup = root.submit_class(setup, {name: {"00-sample_variance": "solution"} for name in students})
+    commits: dict[tuple[str, str], int] = {}
+    real_copy = grade.copy_submission
+
+    def counting_copy(source_url, target_url, course, student):
+        commits[(student, course.assignment)] = commits.get((student, course.assignment), 0) + 1
+        return real_copy(source_url, target_url, course, student)
+
+    monkeypatch.setattr(grade, "copy_submission", counting_copy)
+    (tmp_path / "dask").mkdir()
+    cluster = Cluster(tmp_path / "dask")
+    try:
+        runs = grade.grade_fast(root.path, [setup, VARIANCE], progress=False, budget=120.0, dask=cluster.address)
+    finally:
+        cluster.close()
+
+    assert commits == {(name, a): 1 for name in students for a in (setup, VARIANCE)}, commits
+    for run, want in zip(runs, (expected_setup, expected)):
+        assignment = run.course.assignment
+        assert run.results["poison"].status == "failed"
+        assert any("KilledWorker" in p for p in run.results["poison"].problems), run.results["poison"].problems
+        assert set(root.cell_scores("poison", assignment).values()) == {0.0}
+        for name in ("solver", "no-mean-terms"):
+            assert run.results[name].status == "graded", (name, run.results[name].problems)
+            assert root.cell_scores(name, assignment) == want[name], (name, assignment)
