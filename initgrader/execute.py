@@ -109,9 +109,16 @@ class IsolatedExecute(Execute):
         allowed = release_cell_hashes(self.config, resources)
         # The fast path (initgrader.fast) forks this notebook's kernel from the student's parent.
         self._kernels = forked.CURRENT
+        self._fallback = ""
         if self._kernels is not None:
             if not self.sandbox:
                 raise ValueError("the fast path's forked kernels run only confined (sandbox=True)")
+            try:
+                self._kernels.ensure_server()
+            except forked.ForkServerError as error:  # grade this notebook the full path's way
+                self.log.warning("no kernel parent (%s): a fresh confined kernel grades this notebook", error)
+                self._kernels, self._fallback = None, str(error)
+        if self._kernels is not None:
             self._confinement, self._staging = self._kernels.confinement_for(folder, stubbed, allowed)
             private = None
         else:
@@ -145,7 +152,8 @@ class IsolatedExecute(Execute):
             return
         line = {"notebook": resources["nbgrader"].get("notebook", ""), "student_s": round(self._student_s, 3),
                 "budget_s": self.submission_budget, "restarts": self._restarts, "stopped": self._gone,
-                "skipped": self._skipped, **({"experiments_ran": self._ran_experiments} if self._ran_experiments else {})}
+                "skipped": self._skipped, **({"experiments_ran": self._ran_experiments} if self._ran_experiments else {}),
+                **({"no_parent": self._fallback} if self._fallback else {})}
         with open(self.report_file, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
 

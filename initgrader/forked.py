@@ -43,6 +43,9 @@ SERVER_SCRIPT = Path(__file__).with_name("forkserver.py")
 #: The parent's imports run with one BLAS/OpenMP thread (numbers of threads are fixed at import).
 IMPORT_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 START_TIMEOUT_S = 300.0
+#: Test-only: set, no parent starts (ensure_server fails), so the fallback to a fresh confined
+#: kernel per notebook can be tested.
+NO_PARENT_VARIABLE = "INITGRADER_TEST_NO_PARENT"
 REQUEST_TIMEOUT_S = 30.0
 
 
@@ -155,6 +158,9 @@ class ForkedKernels:
         return probe.environment(env)
 
     def ensure_server(self) -> ForkServer:
+        """The running parent, started first if needed; ForkServerError if it cannot start."""
+        if os.environ.get(NO_PARENT_VARIABLE):
+            raise ForkServerError(f"{NO_PARENT_VARIABLE} is set (a test's way of making the parent fail)")
         if not self.server.alive():
             shutil.copyfile(SERVER_SCRIPT, self.libs / "forkserver.py")
             self.server.command = self.server_command(dict(os.environ))

@@ -200,3 +200,28 @@ def test_a_parent_with_a_second_thread_refuses_to_fork():
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     reply = json.loads(done.stdout.strip().splitlines()[-1])
     assert "pid" not in reply and "threads" in reply["error"], reply
+
+
+def test_without_a_parent_each_notebook_is_graded_by_a_fresh_confined_kernel(tmp_path, monkeypatch):
+    """A parent that cannot start (here: forced by the test hook) costs time, not points."""
+    from tools import grade
+
+    from initgrader import fast, forked
+
+    root = CourseRoot.create(tmp_path, [SETUP, VARIANCE])
+    expected = {a: root.submit_class(a, {"solver": {g: "solution" for g in root.answer_ids(a)}})["solver"]
+                for a in (SETUP, VARIANCE)}
+    jobs = [grade.JobMaker(grade.Course.load(root.path, a), tmp_path, timeout=120, sandbox=True, limit=900,
+                           budget=300.0).for_student("solver") for a in (SETUP, VARIANCE)]
+    monkeypatch.setenv(forked.NO_PARENT_VARIABLE, "1")
+    outcomes = fast.run_student(jobs, scratch=tmp_path)
+    for assignment, outcome in zip((SETUP, VARIANCE), outcomes):
+        assert outcome.code == 0, outcome.log.decode()[-2000:]
+        assert "test's way" in outcome.report[0]["no_parent"]
+        copy = tmp_path / f"{assignment}.db"
+        copy.write_bytes(outcome.gradebook)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{copy}") as gb:
+            submission = gb.find_submission(assignment, "solver")
+            assert {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades} == expected[assignment]
