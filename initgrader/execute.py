@@ -119,7 +119,7 @@ class IsolatedExecute(Execute):
                 self.log.warning("no kernel parent (%s): a fresh confined kernel grades this notebook", error)
                 self._kernels, self._fallback = None, str(error)
         if self._kernels is not None:
-            self._confinement, self._staging = self._kernels.confinement_for(folder, stubbed, allowed)
+            self._confinement, self._staging = self._kernels.confinement_for(folder, stubbed, allowed, nb)
             private = None
         else:
             self._confinement, self._staging, private = sandbox.new_confinement(

@@ -4,8 +4,9 @@ notebook.
 ``ForkedKernels`` is what ``IsolatedExecute`` uses instead of a fresh confined kernel per
 notebook when a fast-path job set it up (``initgrader.fast``). For one student it makes one
 private folder and one sandbox (the same bubblewrap, cgroups and rlimits as a confined
-kernel, ``initgrader.sandbox``) in which ``initgrader/forkserver.py`` imports NumPy, SciPy,
-PyTorch, TensorFlow and Keras once. Each notebook then gets, exactly as on the full path:
+kernel, ``initgrader.sandbox``) in which ``initgrader/forkserver.py`` imports NumPy, SciPy and
+ipykernel once, and PyTorch, TensorFlow and Keras once the first notebook that imports them
+comes. Each notebook then gets, exactly as on the full path:
 
 - a staged copy of the student's folder, ``work/<k>`` (the only writable folder it sees: the
   sandbox binds ``work/``, and the folder of notebook k−1 is deleted before k is staged);
@@ -135,6 +136,7 @@ class ForkedKernels:
         os.chmod(self.sockets, 0o777)
         self.cgroups = sandbox.make_cgroups(self.limits, f"f{uuid.uuid4().hex[:12]}")
         self.notebooks = 0
+        self.frameworks: frozenset = frozenset()  # what the parent imports before forking this notebook
         self.current: sandbox.Confinement | None = None
         self.kernel_env: dict = {}
         self.server = ForkServer([], log or self.private / "parent.log")
@@ -169,10 +171,12 @@ class ForkedKernels:
 
     # ------------------------------------------------------------------ notebooks
 
-    def confinement_for(self, folder: Path, stubbed: frozenset, allowed_cells: frozenset
+    def confinement_for(self, folder: Path, stubbed: frozenset, allowed_cells: frozenset, nb=None
                         ) -> tuple[sandbox.Confinement, sandbox.StagingReport]:
-        """Notebook k's folder, libraries and sockets (those of k−1 removed first)."""
+        """Notebook k's folder, libraries and sockets (those of k−1 removed first); the
+        frameworks its cells import (``nb``) are imported by the parent before it forks."""
         self.end_notebook()
+        self.frameworks = frameworks_imported(nb) if nb is not None else frozenset()
         k = self.notebooks
         self.notebooks += 1
         work, sockets, libs = self.work / str(k), self.sockets / str(k), self.libs / str(k)
@@ -217,6 +221,19 @@ class ForkedKernels:
         shutil.rmtree(self.private, ignore_errors=True)
 
 
+def frameworks_imported(nb) -> frozenset:
+    """Which of TensorFlow, Keras and PyTorch the notebook's code cells import (a plain
+    ``import``/``from`` line; one the scan misses is imported by the kernel itself, as on the
+    full path: slower, never wrong)."""
+    import re
+
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            found |= set(re.findall(r"^\s*(?:import|from)\s+(tensorflow|keras|torch)\b", cell.source, re.M))
+    return frozenset(found)
+
+
 #: Set by the fast path's runner (``initgrader.fast``) while it autogrades one student's
 #: notebooks in one process; ``IsolatedExecute`` then forks kernels from it.
 CURRENT: ForkedKernels | None = None
@@ -243,12 +260,13 @@ class ForkedProvisioner(LocalProvisioner):
             server = kernels.ensure_server()
             argv = cmd[cmd.index("ipykernel_launcher") + 1:] if "ipykernel_launcher" in cmd else cmd[3:]
             reply = server.request({"op": "fork", "argv": argv, "work": str(confinement.work),
-                                    "lib": str(confinement.libraries),
-                                    "env": kernels.kernel_env_for(dict(os.environ))})
+                                    "lib": str(confinement.libraries), "preload": sorted(kernels.frameworks),
+                                    "env": kernels.kernel_env_for(dict(os.environ))}, timeout=START_TIMEOUT_S)
         except ForkServerError as error:
             raise RuntimeError(f"could not start the notebook's kernel: {error}") from None
         if "pid" not in reply:
             raise RuntimeError(f"could not start the notebook's kernel: {reply.get('error', reply)}")
+        server.imports_s += float(reply.get("imports_s", 0.0))
         self.child, self.exit_code = int(reply["pid"]), None
         self.pid = self.child
         return self.connection_info

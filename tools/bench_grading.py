@@ -8,6 +8,12 @@ the checks, the rest. Measured, not asserted: machines are shared (the load is p
 
     python3 tools/course.py bench grading [--assignment 01-variance] [--students 6] [--workers 1,2]
                                           [--notebooks 01-variance,03-xavier] [--parts isolation,class]
+                                          [--assignment 00-setup,01-variance,03-xavier --fast]
+
+Several assignments (``--assignment A,B``) make each student a submission of all of them: the
+full path grades them one assignment after another, and with ``--fast`` the fast path
+(``grade --fast``) grades each student's notebooks in one job, at the same worker counts and
+on the same Dask cluster, side by side.
 
 The class is N copies of the solution (every check runs to the end: the slowest honest
 submission). The breakdown comes from one more autograde of one student with nbclient's
@@ -32,7 +38,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools.classroom import CourseRoot  # noqa: E402
-from tools.grade import Course, grade_class, tool_env  # noqa: E402
+from tools.grade import Course, grade_class, grade_fast, tool_env  # noqa: E402
 
 
 def kernel_start_seconds(repeats: int = 3) -> float:
@@ -82,7 +88,8 @@ def breakdown(course: Course, student: str) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--assignment", default="01-variance")
+    p.add_argument("--assignment", default="01-variance", help="one assignment, or several comma-separated")
+    p.add_argument("--fast", action="store_true", help="also grade the class on the fast path (grade --fast)")
     p.add_argument("--students", type=int, default=6)
     p.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
     p.add_argument("--notebooks", default="01-variance,03-xavier,08-whole-models",
@@ -106,43 +113,57 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(bench_isolation.nbgrader_start_rows()), flush=True)
     if "class" not in parts:
         return 0
+    assignments = args.assignment.split(",")
     with tempfile.TemporaryDirectory(prefix="initcourse-bench-grading-") as tmp:
-        root = CourseRoot.create(Path(tmp), [args.assignment])
-        solved = {a: "solution" for a in root.answer_ids(args.assignment)}
-        for k in range(args.students):
-            root.submit_entries(f"student-{k:03d}", args.assignment, solved)
-        course = Course.load(root.path, args.assignment)
+        root = CourseRoot.create(Path(tmp), assignments)
+        for assignment in assignments:
+            solved = {a: "solution" for a in root.answer_ids(assignment)}
+            for k in range(args.students):
+                root.submit_entries(f"student-{k:03d}", assignment, solved)
+        courses = [Course.load(root.path, a) for a in assignments]
         from tools.bench_isolation import busy_seconds
 
-        ways = [(f"{n} worker(s)", {"workers": n}) for n in counts]
+        ways = [(f"{n} worker(s)", "full", {"workers": n}) for n in counts]
         if args.dask:
-            ways.append((f"dask {args.dask}", {"dask": args.dask}))
-        runs, cpu, load = {}, {}, {}
-        for label, options in ways:
+            ways.append((f"dask {args.dask}", "full", {"dask": args.dask}))
+        if args.fast:
+            ways += [(f"fast, {n} worker(s)", "fast", {"workers": n}) for n in counts]
+            if args.dask:
+                ways.append((f"fast, dask {args.dask}", "fast", {"dask": args.dask}))
+        autograde, whole, cpu, load = {}, {}, {}, {}
+        for label, path, options in ways:
             print(f"[bench] {args.assignment}: {args.students} submissions, {label} …", file=sys.stderr, flush=True)
-            before = busy_seconds()
-            runs[label] = grade_class(course, progress=False, regrade=True, **options)
+            before, began = busy_seconds(), time.perf_counter()
+            if path == "fast":
+                runs = grade_fast(root.path, assignments, progress=False, regrade=True, **options)
+            else:
+                runs = [grade_class(course, progress=False, regrade=True, **options) for course in courses]
             cpu[label], load[label] = busy_seconds() - before, os.getloadavg()[0]
-        print(f"[bench] {args.assignment}: one submission, timed by phase …", file=sys.stderr, flush=True)
-        parts = breakdown(course, "student-000")
+            whole[label] = time.perf_counter() - began
+            # the fast path's one autograde phase spans every assignment: its runs share it
+            autograde[label] = (runs[0].phases["autograde"] if path == "fast"
+                                else sum(run.phases["autograde"] for run in runs))
+            fixed = runs[-1].phases
+        print(f"[bench] {assignments[0]}: one submission, timed by phase …", file=sys.stderr, flush=True)
+        parts = breakdown(courses[0], "student-000")
 
     print(f"\nclass of {args.students} solved submissions of {args.assignment} (tools/grade.py)")
-    print(f"{'way':>16} {'autograde s':>12} {'s/submission':>13} {'subs/min':>9} {'whole run s':>12} "
+    print(f"{'way':>22} {'autograde s':>12} {'s/submission':>13} {'subs/min':>9} {'whole run s':>12} "
           f"{'subs/min, whole run':>20} {'CPU s/sub':>10} {'load (1 min)':>13}")
-    for label, run in runs.items():
-        autograde = run.phases["autograde"]
-        print(f"{label:>16} {autograde:12.0f} {autograde / args.students:13.1f} {args.students / autograde * 60:9.1f} "
-              f"{run.seconds:12.0f} {args.students / run.seconds * 60:20.1f} {cpu[label] / args.students:10.1f} "
-              f"{load[label]:13.1f}")
-    labels = list(runs)
+    for label in autograde:
+        print(f"{label:>22} {autograde[label]:12.0f} {autograde[label] / args.students:13.1f} "
+              f"{args.students / autograde[label] * 60:9.1f} {whole[label]:12.0f} "
+              f"{args.students / whole[label] * 60:20.1f} {cpu[label] / args.students:10.1f} {load[label]:13.1f}")
+    labels = list(autograde)
     if len(labels) > 1:
-        first = runs[labels[0]].phases["autograde"]
         for label in labels[1:]:
-            print(f"speed-up {labels[0]} → {label}: {first / runs[label].phases['autograde']:.2f}×")
-    per_sub = statistics.fmean(cpu.values()) / args.students
-    print(f"CPU per submission (machine-wide busy time, /proc/stat, whole run): {per_sub:.1f} s → "
-          f"at most {120 / per_sub:.1f} submissions/min on 2 idle cores")
-    fixed = runs[labels[-1]].phases
+            print(f"speed-up {labels[0]} → {label}: {autograde[labels[0]] / autograde[label]:.2f}×")
+    for path in ("full", "fast"):
+        mine = [cpu[label] for label, way, _ in ways if way == path]
+        if mine:
+            per_sub = statistics.fmean(mine) / args.students
+            print(f"{path} path, CPU per submission (machine-wide busy time, /proc/stat, whole run): {per_sub:.1f} s → "
+                  f"at most {120 / per_sub:.1f} submissions/min on 2 idle cores")
     print("fixed costs per run: " + ", ".join(f"{k} {v:.0f} s" for k, v in fixed.items() if k != "autograde"))
     print(f"\none submission of {args.assignment}, autograded alone")
     for name, seconds in parts.items():
