@@ -35,6 +35,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 
@@ -309,7 +310,8 @@ def remove_cgroups(groups: list[Path]) -> None:
 
 class _CappedMessages:
     """The kernel client's ZMQ sockets refuse messages over ``Limits.message_bytes``
-    (ZMQ_MAXMSGSIZE, set as its context's default so it holds from the first connection)."""
+    (ZMQ_MAXMSGSIZE, set as its context's default so it holds from the first connection), and
+    its shell channel sends without losing a reply (``ShellChannel``)."""
 
     def client(self, **kwargs):
         import zmq
@@ -317,9 +319,44 @@ class _CappedMessages:
 
         context = zmq.asyncio.Context()
         context.setsockopt(zmq.MAXMSGSIZE, self.confinement.limits.message_bytes)
+        kwargs.setdefault("shell_channel_class", ShellChannel)
         client = super().client(context=context, **kwargs)
         client._created_context = True  # destroyed with the client
         return client
+
+
+class ShellChannel(AsyncZMQSocketChannel):
+    """The shell channel, with sends made while the event loop runs going through the asyncio
+    socket, so that a reply already waiting is not missed.
+
+    ZMQ's socket descriptor is edge-triggered, and any send on the socket consumes the edge.
+    jupyter_client's ``Session.send`` sends on a plain shadow of the asyncio socket, past the
+    bookkeeping with which pyzmq re-checks the socket for a coroutine awaiting a message. nbclient
+    sends like that while it awaits a cell's ``execute_reply``: its stand-in for an ipywidgets
+    ``Output`` widget echoes each output back to the kernel (``OutputWidget.sync_state``). When
+    the reply lands just before such an echo, the wait sees it only at its timeout: 02's
+    ``explorer()`` cell waited the whole ``Execute.timeout`` (120 s) in about one run in four.
+    Sent through the asyncio socket, pyzmq re-checks the socket for waiting receivers."""
+
+    def send(self, msg) -> None:
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop runs here, so nothing awaits this socket
+            return super().send(msg)
+        self.session.send(_ThroughAsyncio(self.socket), msg)
+
+
+class _ThroughAsyncio:
+    """A zmq.asyncio socket to ``Session.send``, which would otherwise send on a plain
+    shadow of it; the send is immediate unless the socket's queue is full."""
+
+    def __init__(self, socket) -> None:
+        self.socket = socket
+
+    def send_multipart(self, parts, copy: bool = True, track: bool = False, **kwargs):
+        return self.socket.send_multipart(parts, copy=copy)
 
 
 class SandboxedKernelManager(_CappedMessages, AsyncKernelManager):

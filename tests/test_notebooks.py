@@ -165,9 +165,11 @@ def test_solution_notebook_runs_without_errors_or_stderr(path, mode, monkeypatch
         monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     from nbclient.exceptions import CellTimeoutError
 
-    # One retry, for a timeout only: in one fresh-clone CI run (1 of 3 full runs) the 02 kernel sat
-    # idle while nbclient waited for a reply that never came (a lost message, not a slow cell:
-    # the slowest cell of any notebook takes < 30 s here). An error or stderr is never retried.
+    # One retry, for a timeout only: nbclient can miss 02's explorer() reply until its timeout
+    # (its Output-widget stand-in sends on the shell socket as the reply lands; the kernel sits
+    # idle). Grading is not affected: initgrader.sandbox.ShellChannel; this plain nbclient run
+    # is. Not a slow cell: the slowest cell of any notebook takes < 30 s here. An error or
+    # stderr is never retried.
     for attempt in (1, 2):
         nb = nbformat.read(path, as_version=4)
         try:

@@ -62,3 +62,53 @@ def test_a_guarded_reference_refuses_a_student_caller_and_serves_initkit(tmp_pat
     with pytest.raises(RuntimeError):
         exec("f(0.0, 1.0, 0.0, 1.0)", student_path)
     assert sandbox.guard_definitions(source, frozenset({"other"})) == source
+
+
+def test_a_reply_that_lands_before_an_output_widget_echo_is_not_missed():
+    """The shell reply a cell's wait awaits must wake it at once, even when nbclient's stand-in
+    for an ipywidgets Output widget sends on the shell socket just after the reply landed
+    (``sandbox.ShellChannel``). Without it, the wait saw the reply only at its timeout: in 02's
+    ``explorer()`` cell, the whole ``Execute.timeout`` (120 s) in about one autograde in four."""
+    import asyncio
+    import time
+    from types import SimpleNamespace
+
+    import zmq
+    from jupyter_client.session import Session
+    from nbclient.output_widget import OutputWidget
+
+    context = zmq.Context()
+    kernel = context.socket(zmq.ROUTER)  # the kernel's end of the shell channel
+    port = kernel.bind_to_random_port("tcp://127.0.0.1")
+    km = sandbox.UnconfinedKernelManager(confinement=SimpleNamespace(limits=sandbox.Limits()))
+    km.transport, km.ip, km.shell_port = "tcp", "127.0.0.1", port
+    km.session = Session(key=b"k")
+    kc = km.client()
+    kernel_session = Session(key=b"k")
+    msg_id = kc.execute("explorer()")
+    ident, *_ = kernel.recv_multipart()
+    widget = OutputWidget("c0", {"outputs": []}, kc, SimpleNamespace())
+    display = kernel_session.msg("display_data", {"data": {"text/plain": "<Figure>"}, "metadata": {}},
+                                 parent={"msg_id": msg_id})
+
+    async def wait_for_the_reply():
+        reply = asyncio.ensure_future(kc.shell_channel.get_msg(timeout=5))  # nbclient's wait
+        await asyncio.sleep(0.05)
+        # One IOPub message handled while the reply lands: the widget echoes its outputs.
+        kernel_session.send(kernel, "execute_reply", {"status": "ok"}, parent={"msg_id": msg_id}, ident=ident)
+        time.sleep(0.05)
+        widget.output([], display, None, 0)
+        began = time.monotonic()
+        message = await reply
+        return message, time.monotonic() - began
+
+    try:
+        message, waited = asyncio.run(wait_for_the_reply())
+        assert message["msg_type"] == "execute_reply" and message["parent_header"]["msg_id"] == msg_id
+        assert waited < 1.0, f"the reply was seen only after {waited:.1f} s (the wait's timeout)"
+        echo = kernel.recv_multipart()  # the echo itself still reached the kernel
+        assert kernel_session.deserialize(kernel_session.feed_identities(echo)[1])["msg_type"] == "comm_msg"
+    finally:
+        kc.stop_channels()
+        kernel.close(0)
+        context.term()
