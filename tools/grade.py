@@ -504,9 +504,11 @@ class LocalRunner:
 
     def submit(self, student: str, job_: job.Job, key: str = ""):
         """``job_``: one autograde (``job.Job``), or a student's fast-path work (``fast.StudentJobs``)."""
-        if isinstance(job_, job.Job):
-            return self.pool.submit(job.run, job_, self.scratch)
-        return self.pool.submit(job_.run, self.scratch)
+        from initgrader import fast
+
+        if isinstance(job_, fast.StudentJobs):
+            return self.pool.submit(job_.run, self.scratch)
+        return self.pool.submit(job.run, job_, self.scratch)
 
     def completed(self, futures):
         return as_completed(futures)
@@ -583,7 +585,7 @@ class DaskRunner:
             student, job_, _ = entry
             from initgrader import fast
 
-            work = job.run_on_worker if isinstance(job_, job.Job) else fast.run_on_worker
+            work = fast.run_on_worker if isinstance(job_, fast.StudentJobs) else job.run_on_worker
             task = self.client.submit(work, job_, key=f"grade-{student}-{uuid.uuid4().hex}", pure=False)
             on_cluster[task] = (entry, alone)
             running.add(task)
