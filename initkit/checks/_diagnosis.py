@@ -3,7 +3,9 @@ mistake? If so, the failure message names it in a student's words, with the numb
 
 Matching runs the student's function and every catalogued mistake of the same exercise,
 track and preset — restricted to mistakes that fail the aspect that just failed — on the
-same probes with the same random streams, and compares *signatures*:
+same probes with the same random streams, and compares *signatures*. The mistakes come as
+plain data, ``_catalogue.py`` (each one's source, aspects and explanation, generated from
+``initkit/mistakes/``), so the checks import nothing from the catalogue, which runs them.
 
 - random initializers: per probe (every scale shape and every argument case of the check),
   the std ratio s/σ to the target, the mean offset (x̄ − μ)/σ and the kurtosis of the
@@ -44,13 +46,12 @@ STD_LOG_TOL, MEAN_TOL, KURTOSIS_TOL, SIGN_TOL, NORM_TOL, FOURTH_TOL = 0.03, 0.05
 
 def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
     """' Diagnosis: …' naming the catalogued mistake ``fn`` behaves like, or ''."""
-    from ..mistakes import MISTAKES, load_track
+    from ._catalogue import MISTAKES
 
     track = getattr(fn, "track", "numpy")
-    load_track(track)
-    candidates = [e for e in MISTAKES.values()
-                  if e.target == name and e.track == track and aspect in e.fails
-                  and (e.fixed or {}) == ctx.fixed]
+    candidates = [key for key, e in MISTAKES.items()
+                  if e["target"] == name and e["track"] == track and aspect in e["fails"]
+                  and (e["fixed"] or {}) == ctx.fixed]
     prober = PROBERS.get(name)
     if not candidates or prober is None:
         return ""
@@ -61,22 +62,50 @@ def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
     with _quietly():
         target = prober.target_signature(ctx)
     best = None
-    for entry in candidates:
+    for key in candidates:
         with _quietly():  # the catalogue's warnings are not the student's
-            theirs = prober.signature(entry.graded, ctx)
+            theirs = prober.signature(catalogued(key), ctx)
         if theirs is None or prober.matches(theirs, target):
             continue  # undiagnosable: looks correct on the probes
         if prober.matches(student, theirs):
             distance = prober.distance(student, theirs)
             if best is None or distance < best[0]:
-                best = (distance, entry)
+                best = (distance, key)
     if best is None:
         return ""
-    entry = best[1]
-    explanation = entry.explanation
+    explanation = MISTAKES[best[1]]["explanation"]
     evidence = (prober.evidence(student, target, _headline(ctx)) if isinstance(prober, RandomProber)
                 else prober.evidence(student, target))
     return f" Diagnosis: {evidence} — {explanation}" + ("" if explanation[-1] in ".?!" else ".")
+
+
+_CATALOGUED: dict = {}
+
+
+def catalogued(key: str) -> Callable:
+    """The catalogued mistake ``key`` as the check receives it (through its track's adapter),
+    built from its source in ``_catalogue`` — as a student pasting it would — once per process."""
+    if key not in _CATALOGUED:
+        from scipy.special import ndtr, ndtri
+
+        from ._adapters import from_keras, from_torch
+        from ._catalogue import MISTAKES
+
+        entry = MISTAKES[key]
+        namespace = {"__name__": "initkit_catalogue", "np": np, "math": math, "ndtr": ndtr, "ndtri": ndtri}
+        if entry["track"] in ("torch", "keras"):
+            namespace[entry["track"]] = __import__(entry["track"])
+        exec(compile(entry["source"], f"<catalogue: {key}>", "exec"), namespace)
+        fn = namespace[entry["name"]]
+        adapter = {"numpy": None, "torch": from_torch, "keras": from_keras}[entry["track"]]
+        _CATALOGUED[key] = fn if adapter is None else adapter(fn)
+    return _CATALOGUED[key]
+
+
+def diagnosable_targets() -> tuple:
+    """The exercises the diagnosis has a prober for (the catalogue's table lists their mistakes)."""
+    PROBERS.get("")
+    return tuple(PROBERS)
 
 
 def _headline(ctx: Context):
