@@ -17,11 +17,12 @@ Anchors:
   part of the anchor.
 - Keras-style: |std − target std| ≤ 0.1 on a 25×20 tensor, at default arguments.
 
-    python tools/bench.py
+    python tools/bench.py [--parts times,cpu,detection]
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import math
@@ -262,17 +263,50 @@ def table(header, rows) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
-def main() -> int:
+def cpu_budget() -> list:
+    """Issue 17's budget for the slowest checks: one call at seed 0, CPU seconds of this
+    process (every thread: TensorFlow's included) per aspect and with every aspect."""
+    rows = []
+    for label, target, fn, fixed in graded_functions():
+        if label not in ("keras:orthogonal/initkit", "keras:init_weights_keras/initkit"):
+            continue
+        check = getattr(checks, f"check_{target}")
+        per_aspect = []
+        for aspect in check.aspects:
+            t = time.process_time()
+            quiet(lambda: check(fn, aspect=aspect, seed=0, fixed=fixed))
+            per_aspect.append(f"{aspect} {time.process_time() - t:.2f}")
+        t, wall = time.process_time(), time.perf_counter()
+        quiet(lambda: check(fn, seed=0, fixed=fixed))
+        rows.append((label.removesuffix("/initkit"), ", ".join(per_aspect), f"{time.process_time() - t:.2f}",
+                     f"{time.perf_counter() - wall:.2f}"))
+    return rows
+
+
+PARTS = ("times", "cpu", "detection")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
+    parts = parser.parse_args(argv).parts.split(",")
+    if not set(parts) <= set(PARTS):
+        parser.error(f"--parts takes {', '.join(PARTS)}; received {','.join(parts)!r}")
     for track in ("torch", "keras"):
         load_track(track)
-    print("Time and memory per check (reference implementations, median of 3 seeds)\n")
-    print(table(["function", "aspects", "slowest aspect [s]", "all aspects [s]", "peak MiB"], time_checks()))
-    seeds = {"numpy": 20, "torch": 20, "keras": 5}  # a Keras orthogonal check takes ~4 s of TF
-    print(f"\nDetection of the mistake catalogue ({len(MISTAKES)} mistakes; caught = fails at every "
-          f"seed tried: {seeds}; the PyTorch-style anchor applies to the {len(TORCH_SUITE)} initializers "
-          f"test_init.py tests, the Keras-style one to the {len(RANDOM_SPECS)} random initializers)\n")
-    rows = [row for track, n in seeds.items() for row in detection(n, track)]
-    print(table(["track", "checker", "mistakes caught", "false fails (correct variants × seeds)"], rows))
+    if "times" in parts:
+        print("Time and memory per check (reference implementations, median of 3 seeds)\n")
+        print(table(["function", "aspects", "slowest aspect [s]", "all aspects [s]", "peak MiB"], time_checks()))
+    if "cpu" in parts:
+        print("\nCPU seconds of one call at seed 0 (issue 17: ≤ 2 CPU-s with every aspect)\n")
+        print(table(["function", "per aspect [CPU s]", "all aspects [CPU s]", "all aspects [wall s]"], cpu_budget()))
+    if "detection" in parts:
+        seeds = {"numpy": 20, "torch": 20, "keras": 5}  # a Keras orthogonal check takes ~4 s of TF
+        print(f"\nDetection of the mistake catalogue ({len(MISTAKES)} mistakes; caught = fails at every "
+              f"seed tried: {seeds}; the PyTorch-style anchor applies to the {len(TORCH_SUITE)} initializers "
+              f"test_init.py tests, the Keras-style one to the {len(RANDOM_SPECS)} random initializers)\n")
+        rows = [row for track, n in seeds.items() for row in detection(n, track)]
+        print(table(["track", "checker", "mistakes caught", "false fails (correct variants × seeds)"], rows))
     return 0
 
 
