@@ -5,13 +5,15 @@ hand; ``tests/test_diagnosis_table.py`` checks it equals the catalogue. Keyed li
 its registration order within a track (the diagnosis names the first of equally close
 matches); per mistake of an exercise the diagnosis can probe: ``target``, ``track``, ``fixed``
 (a Keras preset's configuration), ``fails`` (its aspects), ``name`` (what the exercise calls
-the function or class its ``source`` defines) and ``explanation`` (what the student reads).
+the function or class its ``source`` defines), ``explanation`` (what the student reads) and
+``evidence`` (numbers the diagnosis adds: "fans", or "").
 """
 
 MISTAKES = {
     'var_of_product/product_of_variances': {
         'target': 'var_of_product', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'var_of_product',
         'explanation': 'for independent X, Y: D(XY) = D(X)D(Y) + D(X)E(Y)² + D(Y)E(X)² — the mean terms vanish only when both means are 0',
+        'evidence': '',
         'source': (
             'def var_of_product(mean_x, var_x, mean_y, var_y):\n'
             '    return var_x * var_y\n'
@@ -20,6 +22,7 @@ MISTAKES = {
     'var_of_product/means_crossed': {
         'target': 'var_of_product', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'var_of_product',
         'explanation': 'the mean terms paired with the wrong variance',
+        'evidence': '',
         'source': (
             'def var_of_product(mean_x, var_x, mean_y, var_y):\n'
             '    return var_x * var_y + var_x * mean_x**2 + var_y * mean_y**2\n'
@@ -28,6 +31,7 @@ MISTAKES = {
     'var_of_product/sign_lost': {
         'target': 'var_of_product', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'var_of_product',
         'explanation': 'E(XY)² subtracted from E(X²)E(Y²) with the sign lost',
+        'evidence': '',
         'source': (
             'def var_of_product(mean_x, var_x, mean_y, var_y):\n'
             '    return (var_x + mean_x**2) * (var_y + mean_y**2) + (mean_x * mean_y) ** 2\n'
@@ -36,6 +40,7 @@ MISTAKES = {
     'relu_moments/relu_half_always': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'relu_moments',
         'explanation': 'E relu(h)² = D(h)/2 whatever the mean (true only when E(h) = 0)',
+        'evidence': '',
         'source': (
             'def _normal_pdf_cdf(alpha):\n'
             '    return math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi), 0.5 * (1 + math.erf(alpha / math.sqrt(2)))\n'
@@ -51,6 +56,7 @@ MISTAKES = {
     'relu_moments/relu_density_unnormalised': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'relu_moments',
         'explanation': 'the normal density without its 1/√(2π)',
+        'evidence': '',
         'source': (
             'def relu_moments(mean, std):\n'
             '    if std <= 0:\n'
@@ -63,6 +69,7 @@ MISTAKES = {
     'relu_moments/relu_variance_returned': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'relu_moments',
         'explanation': 'the variance of relu(h) returned instead of its second moment',
+        'evidence': '',
         'source': (
             'def _normal_pdf_cdf(alpha):\n'
             '    return math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi), 0.5 * (1 + math.erf(alpha / math.sqrt(2)))\n'
@@ -79,6 +86,7 @@ MISTAKES = {
     'relu_moments/relu_density_terms_dropped': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'relu_moments',
         'explanation': "the φ(α) terms left out: only the mean's share μ·Φ(α) is kept",
+        'evidence': '',
         'source': (
             'def _normal_pdf_cdf(alpha):\n'
             '    return math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi), 0.5 * (1 + math.erf(alpha / math.sqrt(2)))\n'
@@ -94,6 +102,7 @@ MISTAKES = {
     'relu_moments/relu_std_unchecked': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'relu_moments',
         'explanation': 'no check on std: std = 0 divides by zero, a negative std is used as is',
+        'evidence': '',
         'source': (
             'def _normal_pdf_cdf(alpha):\n'
             '    return math.exp(-alpha**2 / 2) / math.sqrt(2 * math.pi), 0.5 * (1 + math.erf(alpha / math.sqrt(2)))\n'
@@ -107,6 +116,7 @@ MISTAKES = {
     'preactivation_variance/pv_variance_not_second_moment': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'preactivation_variance',
         'explanation': "D(x) in place of E(x²): n·D(w)·D(x), the inputs' mean lost",
+        'evidence': '',
         'source': (
             'def _check_layer(n, var_w, var_x):\n'
             '    """n a Python or NumPy int >= 1 (not a bool), the variances >= 0: else ValueError."""\n'
@@ -124,6 +134,7 @@ MISTAKES = {
     'preactivation_variance/pv_mean_not_squared': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'preactivation_variance',
         'explanation': 'E(x²) written D(x) + E(x), the mean not squared',
+        'evidence': '',
         'source': (
             'def _check_layer(n, var_w, var_x):\n'
             '    """n a Python or NumPy int >= 1 (not a bool), the variances >= 0: else ValueError."""\n'
@@ -141,6 +152,7 @@ MISTAKES = {
     'preactivation_variance/pv_sum_forgotten': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'preactivation_variance',
         'explanation': 'one product term only: the sum over the n inputs forgotten',
+        'evidence': '',
         'source': (
             'def _check_layer(n, var_w, var_x):\n'
             '    """n a Python or NumPy int >= 1 (not a bool), the variances >= 0: else ValueError."""\n'
@@ -158,6 +170,7 @@ MISTAKES = {
     'compute_fans/fans_swapped': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'compute_fans',
         'explanation': 'fan_in and fan_out swapped',
+        'evidence': '',
         'source': (
             'def compute_fans(shape, layout="torch"):\n'
             '    if layout not in ("torch", "keras"):\n'
@@ -178,6 +191,7 @@ MISTAKES = {
     'compute_fans/receptive_field_ignored': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'compute_fans',
         'explanation': 'the receptive field (kernel size) ignored',
+        'evidence': '',
         'source': (
             'def compute_fans(shape, layout="torch"):\n'
             '    if layout not in ("torch", "keras"):\n'
@@ -196,6 +210,7 @@ MISTAKES = {
     'compute_fans/keras_layout_ignored': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'compute_fans',
         'explanation': 'keras layout read as torch layout',
+        'evidence': '',
         'source': (
             'def compute_fans(shape, layout="torch"):\n'
             '    if layout not in ("torch", "keras"):\n'
@@ -211,6 +226,7 @@ MISTAKES = {
     'compute_fans/keras_default': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'errors'), 'name': 'compute_fans',
         'explanation': 'your default layout behaves like \'keras\': the signature is compute_fans(shape, layout="torch"), PyTorch\'s (out, in, *kernel)',
+        'evidence': '',
         'source': (
             'def compute_fans(shape, layout="keras"):\n'
             '    if layout == "torch":\n'
@@ -229,6 +245,7 @@ MISTAKES = {
     'compute_fans/no_error_for_vectors': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'compute_fans',
         'explanation': 'no error for 1-D shapes in torch layout',
+        'evidence': '',
         'source': (
             'def compute_fans(shape, layout="torch"):\n'
             '    if layout not in ("torch", "keras"):\n'
@@ -247,6 +264,7 @@ MISTAKES = {
     'calculate_gain/relu_gain_two': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'calculate_gain',
         'explanation': "2 is the variance factor; the gain multiplies the std, so ReLU's gain is √2",
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -276,6 +294,7 @@ MISTAKES = {
     'calculate_gain/tanh_empirical': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'calculate_gain',
         'explanation': "1.59 is a measured std ratio; PyTorch's table (the convention graded here) says 5/3",
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -305,6 +324,7 @@ MISTAKES = {
     'calculate_gain/sigmoid_four': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'calculate_gain',
         'explanation': "PyTorch's table gives sigmoid gain 1 (4 = 1/σ'(0) comes from the linear regime argument)",
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -334,6 +354,7 @@ MISTAKES = {
     'calculate_gain/slope_not_squared': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'calculate_gain',
         'explanation': "leaky ReLU's gain is √(2/(1+slope²)): the slope is squared",
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -363,6 +384,7 @@ MISTAKES = {
     'calculate_gain/slope_ignored': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'calculate_gain',
         'explanation': 'leaky-ReLU slope ignored (always 0.01)',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -393,6 +415,7 @@ MISTAKES = {
     'calculate_gain/bool_slope': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'calculate_gain',
         'explanation': 'bools accepted as slopes (True is an int)',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -423,6 +446,7 @@ MISTAKES = {
     'var_of_product/means_not_squared': {
         'target': 'var_of_product', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'var_of_product',
         'explanation': 'the means not squared: D(X)D(Y) + D(X)E(Y) + D(Y)E(X)',
+        'evidence': '',
         'source': (
             'def var_of_product(mean_x, var_x, mean_y, var_y):\n'
             '    return var_x * var_y + var_x * mean_y + var_y * mean_x\n'
@@ -431,6 +455,7 @@ MISTAKES = {
     'var_of_product/vop_rounded': {
         'target': 'var_of_product', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'var_of_product',
         'explanation': 'the result rounded to 4 decimals before returning it',
+        'evidence': '',
         'source': (
             'def var_of_product(mean_x, var_x, mean_y, var_y):\n'
             '    return round(var_x * var_y + var_x * mean_y**2 + var_y * mean_x**2, 4)\n'
@@ -439,6 +464,7 @@ MISTAKES = {
     'var_of_product/vop_fraction': {
         'target': 'var_of_product', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'var_of_product',
         'explanation': 'exact arithmetic with fractions.Fraction, returned as a Fraction',
+        'evidence': '',
         'source': (
             'def var_of_product(mean_x, var_x, mean_y, var_y):\n'
             '    from fractions import Fraction\n'
@@ -450,6 +476,7 @@ MISTAKES = {
     'var_of_product/mean_product_added': {
         'target': 'var_of_product', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'var_of_product',
         'explanation': "E(X)²E(Y)² added: D(X)D(Y) + E(X)²E(Y)², as if XY's mean part were a variance",
+        'evidence': '',
         'source': (
             'def var_of_product(mean_x, var_x, mean_y, var_y):\n'
             '    return var_x * var_y + mean_x**2 * mean_y**2\n'
@@ -458,6 +485,7 @@ MISTAKES = {
     'compute_fans/fans_float_product': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'compute_fans',
         'explanation': 'np.prod(()) is the float 1.0, so a 2-D shape gets float fans: use math.prod, or int(...)',
+        'evidence': '',
         'source': (
             'def compute_fans(shape, layout="torch"):\n'
             '    if layout == "torch":\n'
@@ -476,6 +504,7 @@ MISTAKES = {
     'compute_fans/fans_as_list': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'compute_fans',
         'explanation': 'returns a list [fan_in, fan_out] instead of a tuple',
+        'evidence': '',
         'source': (
             'def fans_with_numpy(shape, layout="torch"):\n'
             '    shape = tuple(shape)\n'
@@ -499,6 +528,7 @@ MISTAKES = {
     'compute_fans/fans_layout_lowercased': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'compute_fans',
         'explanation': "layout lower-cased first, so 'Torch' and 'KERAS' are accepted",
+        'evidence': '',
         'source': (
             'def fans_with_numpy(shape, layout="torch"):\n'
             '    shape = tuple(shape)\n'
@@ -522,6 +552,7 @@ MISTAKES = {
     'compute_fans/fans_layout_else_torch': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'compute_fans',
         'explanation': "any layout other than 'keras' treated as 'torch'",
+        'evidence': '',
         'source': (
             'def fans_with_numpy(shape, layout="torch"):\n'
             '    shape = tuple(shape)\n'
@@ -545,6 +576,7 @@ MISTAKES = {
     'compute_fans/fans_vector_as_row': {
         'target': 'compute_fans', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'compute_fans',
         'explanation': 'keras layout: a 1-D shape (n,) gives (1, n) instead of (n, n)',
+        'evidence': '',
         'source': (
             'def fans_with_numpy(shape, layout="torch"):\n'
             '    shape = tuple(shape)\n'
@@ -570,6 +602,7 @@ MISTAKES = {
     'calculate_gain/gain_prefix_match': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'calculate_gain',
         'explanation': "compare the whole name (`nonlinearity in (...)` or ==): startswith('conv') also accepts 'conv4d', 'conv' and 'convolution'",
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -599,6 +632,7 @@ MISTAKES = {
     'calculate_gain/gain_substring_match': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'calculate_gain',
         'explanation': '`"relu" in nonlinearity` is true for \'prelu\' and \'relu6\' too: compare the whole name',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -630,6 +664,7 @@ MISTAKES = {
     'calculate_gain/gain_case_insensitive': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'calculate_gain',
         'explanation': "the names are exact: 'ReLU' and ' tanh' are not in PyTorch's table, so they raise ValueError",
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -659,6 +694,7 @@ MISTAKES = {
     'calculate_gain/gain_unknown_is_one': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'calculate_gain',
         'explanation': 'unknown names get gain 1 (GAIN_TABLE.get(name, 1.0))',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -680,6 +716,7 @@ MISTAKES = {
     'calculate_gain/slope_refuses_only_str_and_bool': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'calculate_gain',
         'explanation': 'a slope is an int or float (not bool); refuse everything else — Fraction, lists, complex — with `isinstance(param, bool) or not isinstance(param, (int, float))`',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -712,6 +749,7 @@ MISTAKES = {
     'calculate_gain/slope_float_converted': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'calculate_gain',
         'explanation': "float(param) turns the string '0.1' into a slope; test the type instead: `isinstance(param, (int, float))` and not bool",
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -744,6 +782,7 @@ MISTAKES = {
     'calculate_gain/slope_numbers_real': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'calculate_gain',
         'explanation': 'numbers.Real includes Fraction, which the contract refuses: test `isinstance(param, (int, float))` and not bool',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -777,6 +816,7 @@ MISTAKES = {
     'calculate_gain/slope_negative_refused': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'calculate_gain',
         'explanation': 'any real slope is allowed, negative ones too: √(2/(1+slope²)) is defined for all of them',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -806,6 +846,7 @@ MISTAKES = {
     'calculate_gain/param_checked_for_every_name': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'calculate_gain',
         'explanation': 'param is ignored for every name but leaky_relu: check it only there',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -834,6 +875,7 @@ MISTAKES = {
     'calculate_gain/gain_as_fraction': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'calculate_gain',
         'explanation': 'exact gains as fractions.Fraction (Fraction(5, 3) for tanh)',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -867,6 +909,7 @@ MISTAKES = {
     'calculate_gain/slope_default_keras': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'calculate_gain',
         'explanation': "with param=None the slope is PyTorch's default 0.01 — 0.2 is the default of Keras' LeakyReLU, a different convention",
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -896,6 +939,7 @@ MISTAKES = {
     'calculate_gain/slope_default_zero': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'calculate_gain',
         'explanation': 'with param=None the slope is 0.01, not 0 (slope 0 is plain ReLU, gain √2): √(2/(1+0.01²)) = 1.41414',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -925,6 +969,7 @@ MISTAKES = {
     'calculate_gain/gain_no_conv_transpose': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('interface', 'values', 'arguments'), 'name': 'calculate_gain',
         'explanation': 'the conv_transpose names left out of the table',
+        'evidence': '',
         'source': (
             'def _leaky(param):\n'
             '    if param is None:\n'
@@ -954,6 +999,7 @@ MISTAKES = {
     'calculate_gain/param_used_for_every_name': {
         'target': 'calculate_gain', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'calculate_gain',
         'explanation': 'a given param used as a leaky slope for every name',
+        'evidence': '',
         'source': (
             "GAIN_TABLE = {'linear': 1.0, 'conv1d': 1.0, 'conv2d': 1.0, 'conv3d': 1.0, 'conv_transpose1d': 1.0, 'conv_transpose2d': 1.0, 'conv_transpose3d': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -983,6 +1029,7 @@ MISTAKES = {
     'relu_moments/relu_as_list': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'relu_moments',
         'explanation': 'returns a list [E relu(h), E relu(h)²] instead of a tuple',
+        'evidence': '',
         'source': (
             'def _relu_pair(mean, std):\n'
             '    """(E relu(h), E relu(h)²) with math.erfc, for variants that change only what wraps it."""\n'
@@ -1001,6 +1048,7 @@ MISTAKES = {
     'relu_moments/relu_as_array': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'relu_moments',
         'explanation': 'returns np.array([E relu(h), E relu(h)²]) instead of a tuple',
+        'evidence': '',
         'source': (
             'def _relu_pair(mean, std):\n'
             '    """(E relu(h), E relu(h)²) with math.erfc, for variants that change only what wraps it."""\n'
@@ -1019,6 +1067,7 @@ MISTAKES = {
     'relu_moments/relu_std_abs': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'relu_moments',
         'explanation': 'a negative std silently made positive with abs(std); only 0 refused',
+        'evidence': '',
         'source': (
             'def _relu_pair(mean, std):\n'
             '    """(E relu(h), E relu(h)²) with math.erfc, for variants that change only what wraps it."""\n'
@@ -1038,6 +1087,7 @@ MISTAKES = {
     'relu_moments/relu_float_converted': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'relu_moments',
         'explanation': "mean and std converted with float(...): '1.0' is accepted as a number",
+        'evidence': '',
         'source': (
             'def _relu_pair(mean, std):\n'
             '    """(E relu(h), E relu(h)²) with math.erfc, for variants that change only what wraps it."""\n'
@@ -1057,6 +1107,7 @@ MISTAKES = {
     'relu_moments/relu_erf_without_sqrt2': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'relu_moments',
         'explanation': 'Φ(α) written ½(1 + erf(α)), without the √2',
+        'evidence': '',
         'source': (
             'def relu_moments(mean, std):\n'
             '    if not std > 0:\n'
@@ -1070,6 +1121,7 @@ MISTAKES = {
     'relu_moments/relu_alpha_over_variance': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'relu_moments',
         'explanation': 'α = mean/std² (the variance) instead of mean/std',
+        'evidence': '',
         'source': (
             'def relu_moments(mean, std):\n'
             '    if not std > 0:\n'
@@ -1083,6 +1135,7 @@ MISTAKES = {
     'relu_moments/relu_float16': {
         'target': 'relu_moments', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'relu_moments',
         'explanation': 'the moments returned as np.float16 (3 significant digits)',
+        'evidence': '',
         'source': (
             'def _relu_pair(mean, std):\n'
             '    """(E relu(h), E relu(h)²) with math.erfc, for variants that change only what wraps it."""\n'
@@ -1102,6 +1155,7 @@ MISTAKES = {
     'preactivation_variance/pv_n_unchecked': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'preactivation_variance',
         'explanation': 'n not checked: True counts as 1 input, 2.5 as 2.5 inputs',
+        'evidence': '',
         'source': (
             'def preactivation_variance(n, var_w, mean_x, var_x):\n'
             '    if var_w < 0 or var_x < 0:\n'
@@ -1112,6 +1166,7 @@ MISTAKES = {
     'preactivation_variance/pv_n_int_converted': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'preactivation_variance',
         'explanation': "n converted with int(n): True, 2.5 and '16' are accepted",
+        'evidence': '',
         'source': (
             'def _check_layer(n, var_w, var_x):\n'
             '    """n a Python or NumPy int >= 1 (not a bool), the variances >= 0: else ValueError."""\n'
@@ -1130,6 +1185,7 @@ MISTAKES = {
     'preactivation_variance/pv_n_isinstance_int': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'preactivation_variance',
         'explanation': 'n checked with isinstance(n, int), which lets True through (bool is an int)',
+        'evidence': '',
         'source': (
             'def preactivation_variance(n, var_w, mean_x, var_x):\n'
             '    if not isinstance(n, (int, np.integer)) or n < 1:\n'
@@ -1142,6 +1198,7 @@ MISTAKES = {
     'preactivation_variance/pv_negative_variance': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'preactivation_variance',
         'explanation': 'negative variances accepted (only n checked)',
+        'evidence': '',
         'source': (
             'def preactivation_variance(n, var_w, mean_x, var_x):\n'
             '    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:\n'
@@ -1152,6 +1209,7 @@ MISTAKES = {
     'preactivation_variance/pv_fraction': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'preactivation_variance',
         'explanation': 'exact arithmetic with fractions.Fraction, returned as a Fraction',
+        'evidence': '',
         'source': (
             'def _check_layer(n, var_w, var_x):\n'
             '    """n a Python or NumPy int >= 1 (not a bool), the variances >= 0: else ValueError."""\n'
@@ -1171,6 +1229,7 @@ MISTAKES = {
     'preactivation_variance/pv_float16': {
         'target': 'preactivation_variance', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'preactivation_variance',
         'explanation': 'the result returned as np.float16 (3 significant digits)',
+        'evidence': '',
         'source': (
             'def _check_layer(n, var_w, var_x):\n'
             '    """n a Python or NumPy int >= 1 (not a bool), the variances >= 0: else ValueError."""\n'
@@ -1188,6 +1247,7 @@ MISTAKES = {
     'batch_norm/bn_unbiased': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'batch_norm',
         'explanation': 'batch norm normalises with the biased variance: divide by N (ddof=0)',
+        'evidence': '',
         'source': (
             'def _axes(x):\n'
             '    return (0,) if x.ndim == 2 else (0, 2, 3)\n'
@@ -1206,6 +1266,7 @@ MISTAKES = {
     'batch_norm/bn_eps_outside': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'batch_norm',
         'explanation': 'eps goes inside the root: (x − mean)/√(var + eps)',
+        'evidence': '',
         'source': (
             'def _axes(x):\n'
             '    return (0,) if x.ndim == 2 else (0, 2, 3)\n'
@@ -1224,6 +1285,7 @@ MISTAKES = {
     'batch_norm/bn_wrong_axis': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'batch_norm',
         'explanation': 'statistics are per feature over the batch: axis 0 for (N, C), axes (0, 2, 3) for NCHW',
+        'evidence': '',
         'source': (
             'def _p(v, x):\n'
             '    return np.reshape(v, (1, -1) + (1,) * (x.ndim - 2))\n'
@@ -1238,6 +1300,7 @@ MISTAKES = {
     'batch_norm/bn_nchw_batch_only': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'batch_norm',
         'explanation': 'for NCHW there is one mean and variance per channel, over the batch and every pixel: axes (0, 2, 3) — axis 0 alone gives one per pixel',
+        'evidence': '',
         'source': (
             'def _p(v, x):\n'
             '    return np.reshape(v, (1, -1) + (1,) * (x.ndim - 2))\n'
@@ -1251,6 +1314,7 @@ MISTAKES = {
     'batch_norm/bn_gamma_not_reshaped': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'batch_norm',
         'explanation': 'γ and β must line up with axis 1 (the channels): reshape them to (1, C, 1, 1) for NCHW — as (C,) they broadcast onto the last axis (W)',
+        'evidence': '',
         'source': (
             'def _axes(x):\n'
             '    return (0,) if x.ndim == 2 else (0, 2, 3)\n'
@@ -1265,6 +1329,7 @@ MISTAKES = {
     'batch_norm/bn_in_place_nchw': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'batch_norm',
         'explanation': "`x -= mean` (and /=, *=, +=) overwrites the caller's x: write `y = (x - mean) / ...`, which makes a new array",
+        'evidence': '',
         'source': (
             'def _p(v, x):\n'
             '    return np.reshape(v, (1, -1) + (1,) * (x.ndim - 2))\n'
@@ -1285,6 +1350,7 @@ MISTAKES = {
     'batch_norm/bn_reshapes_callers_gamma': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'batch_norm',
         'explanation': "`gamma.shape = (1, -1, 1, 1)` reshapes the caller's own gamma; `g = gamma.reshape(1, -1, 1, 1)` gives you a reshaped view and leaves theirs alone",
+        'evidence': '',
         'source': (
             'def _axes(x):\n'
             '    return (0,) if x.ndim == 2 else (0, 2, 3)\n'
@@ -1302,6 +1368,7 @@ MISTAKES = {
     'batch_norm/bn_assigns_x_shape': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('interface', 'arguments'), 'name': 'batch_norm',
         'explanation': "x.shape = (N, C, H·W) edits the caller's x, and fails on F-ordered or strided input",
+        'evidence': '',
         'source': (
             'def batch_norm(x, gamma, beta, eps=1e-5):\n'
             '    if x.ndim == 4:\n'
@@ -1317,6 +1384,7 @@ MISTAKES = {
     'batch_norm/bn_unbiased_nchw_only': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'batch_norm',
         'explanation': 'your 2-D path is right, but on NCHW input you divide by n − 1: batch norm uses the biased variance (ddof=0) for 4-D input too',
+        'evidence': '',
         'source': (
             'def _axes(x):\n'
             '    return (0,) if x.ndim == 2 else (0, 2, 3)\n'
@@ -1335,6 +1403,7 @@ MISTAKES = {
     'batch_norm/bn_2d_only': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'batch_norm',
         'explanation': '4-D input (N, C, H, W) is part of the contract: one mean and variance per channel, over the batch and every pixel — axes (0, 2, 3)',
+        'evidence': '',
         'source': (
             'def batch_norm(x, gamma, beta, eps=1e-5):\n'
             '    if x.ndim != 2:\n'
@@ -1346,6 +1415,7 @@ MISTAKES = {
     'batch_norm/bn_gamma_beta_swapped': {
         'target': 'batch_norm', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'batch_norm',
         'explanation': 'gamma and beta swapped: beta·x̂ + gamma',
+        'evidence': '',
         'source': (
             'def _axes(x):\n'
             '    return (0,) if x.ndim == 2 else (0, 2, 3)\n'
@@ -1364,6 +1434,7 @@ MISTAKES = {
     'orthogonal/orth_no_sign_fix': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': "multiply Q's columns by sign(diag R): without it numpy's QR makes Q's law depend on the sign convention, not Haar",
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1384,6 +1455,7 @@ MISTAKES = {
     'orthogonal/orth_gain_ignored': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'orthogonal',
         'explanation': 'rows (or columns) must have norm `gain`: return gain·Q',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1414,6 +1486,7 @@ MISTAKES = {
     'orthogonal/orth_no_qr': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('orthogonality', 'arguments'), 'name': 'orthogonal',
         'explanation': 'no QR: a Gaussian matrix scaled by 1/√cols',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1433,6 +1506,7 @@ MISTAKES = {
     'orthogonal/orth_no_transpose': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('orthogonality', 'arguments'), 'name': 'orthogonal',
         'explanation': 'Q reshaped without transposing back for wide shapes',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1454,6 +1528,7 @@ MISTAKES = {
     'orthogonal/orth_sign_fix_first_column': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': 'only the first column of Q got its sign fixed: multiply every column j by sign(R[j, j])',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1487,6 +1562,7 @@ MISTAKES = {
     'orthogonal/orth_global_sign': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': 'the whole Q was flipped by sign(R[0, 0]): each column j needs its own sign(R[j, j])',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1519,6 +1595,7 @@ MISTAKES = {
     'orthogonal/orth_sign_fix_all_but_last': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': "the last column of Q kept numpy's sign: q[:, :-1] misses it — use q * np.sign(np.diag(r))",
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1552,6 +1629,7 @@ MISTAKES = {
     'orthogonal/orth_sign_fix_wide_only': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': 'the sign fix is missing when rows ≥ cols: apply it in every orientation',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1586,6 +1664,7 @@ MISTAKES = {
     'orthogonal/orth_qr_of_uniform': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': 'the matrix you factorised was uniform on [0, 1), not standard Gaussian: draw it with rng.standard_normal',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1618,6 +1697,7 @@ MISTAKES = {
     'orthogonal/orth_qr_of_symmetric_uniform': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': 'the matrix you factorised was uniform, not standard Gaussian: draw it with rng.standard_normal',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1650,6 +1730,7 @@ MISTAKES = {
     'orthogonal/orth_qr_of_laplace': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': 'the matrix you factorised was Laplace, not standard Gaussian: draw it with rng.standard_normal',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1682,6 +1763,7 @@ MISTAKES = {
     'orthogonal/orth_rotation_only': {
         'target': 'orthogonal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal',
         'explanation': 'you made every square W a rotation (det +1): Haar on O(n) has det −1 half the time — keep the sign-fixed Q as it is',
+        'evidence': '',
         'source': (
             'def _check(shape):\n'
             '    if len(shape) < 2:\n'
@@ -1717,6 +1799,7 @@ MISTAKES = {
     'predict_std/ps_relu_no_half': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'predict_std',
         'explanation': "ReLU's output keeps all of D(z) as its second moment: the ½ forgotten",
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -1752,6 +1835,7 @@ MISTAKES = {
     'predict_std/ps_std_of_z': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'predict_std',
         'explanation': 'the std of the pre-activations z_l, not of the activations x_l = f(z_l)',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -1785,6 +1869,7 @@ MISTAKES = {
     'predict_std/ps_variances': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'predict_std',
         'explanation': 'variances returned instead of standard deviations',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -1817,6 +1902,7 @@ MISTAKES = {
     'predict_std/ps_std_not_squared': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('values', 'arguments'), 'name': 'predict_std',
         'explanation': "n·std(w) in place of n·D(w): the weights' std not squared",
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -1849,6 +1935,7 @@ MISTAKES = {
     'predict_std/ps_variance_not_second_moment': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'predict_std',
         'explanation': "D(x) in place of E(x²) for the next layer: ReLU's mean dropped",
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -1882,6 +1969,7 @@ MISTAKES = {
     'predict_std/ps_tanh_as_identity': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'predict_std',
         'explanation': 'tanh treated as the identity (tanh(z) ≈ z holds only for small z)',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -1915,6 +2003,7 @@ MISTAKES = {
     'predict_std/ps_unknown_as_linear': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'predict_std',
         'explanation': 'an unknown activation treated as linear instead of a ValueError',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -1948,6 +2037,7 @@ MISTAKES = {
     'predict_std/ps_list': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'predict_std',
         'explanation': 'returns the Python list of stds instead of a NumPy array',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -1985,6 +2075,7 @@ MISTAKES = {
     'predict_std/ps_float16': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('interface', 'values', 'arguments'), 'name': 'predict_std',
         'explanation': 'returns a float16 array (np.array(stds, dtype=np.float16))',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -2022,6 +2113,7 @@ MISTAKES = {
     'predict_std/ps_with_input_layer': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('interface', 'values', 'arguments'), 'name': 'predict_std',
         'explanation': "the input's std 1 included first: depth + 1 values instead of depth",
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -2059,6 +2151,7 @@ MISTAKES = {
     'predict_std/ps_column': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('interface',), 'name': 'predict_std',
         'explanation': 'returns a column of shape (depth, 1) instead of shape (depth,)',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -2096,6 +2189,7 @@ MISTAKES = {
     'predict_std/ps_float32_storage': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('values',), 'name': 'predict_std',
         'explanation': 'results stored in np.zeros(depth, dtype=np.float32): N(0, 1) weights overflow it',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -2135,6 +2229,7 @@ MISTAKES = {
     'predict_std/ps_substring_match': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'predict_std',
         'explanation': 'names matched by substring: "relu" in activation gives \'prelu\' and \'relu6\' ReLU\'s law',
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -2177,6 +2272,7 @@ MISTAKES = {
     'predict_std/ps_case_insensitive': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'predict_std',
         'explanation': "activation lower-cased and stripped first, so 'ReLU' and ' tanh' are accepted",
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -2218,6 +2314,7 @@ MISTAKES = {
     'predict_std/ps_prefix_match': {
         'target': 'predict_std', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'predict_std',
         'explanation': "names matched by prefix: activation.startswith('tanh') / ('relu') / ('lin')",
+        'evidence': '',
         'source': (
             'def _tanh_moments(var_z):\n'
             '    """E tanh(z) and E tanh(z)² for z ~ N(0, var_z), on a grid of 4,001 points over ±10 std."""\n'
@@ -2258,6 +2355,7 @@ MISTAKES = {
     'xavier_uniform/std_as_bound': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'xavier_uniform',
         'explanation': 'U(−a, a) has std a/√3, so a bound equal to the std gives 0.577× the std — did you use the std as the bound? The bound is a = √3·std = gain·√(6/(fan_in+fan_out))',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2277,6 +2375,7 @@ MISTAKES = {
     'xavier_uniform/normal_not_uniform': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'xavier_uniform',
         'explanation': "your values have a normal's shape (kurtosis 3) where a uniform has 1.8 — did you call rng.normal instead of rng.uniform?",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2295,6 +2394,7 @@ MISTAKES = {
     'xavier_uniform/xu_no_receptive_field': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'xavier_uniform',
         'explanation': 'on a conv kernel (out, in, kh, kw) the fans include the kernel: fan_in = in·kh·kw, fan_out = out·kh·kw — did you take shape[1] and shape[0] alone?',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -2308,6 +2408,7 @@ MISTAKES = {
     'xavier_uniform/xu_keras_layout': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'xavier_uniform',
         'explanation': "xavier_* takes PyTorch's layout (out, in, *kernel): call compute_fans(shape) with its default layout — layout='keras' reads a conv kernel's channels as its kernel size",
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -2323,6 +2424,7 @@ MISTAKES = {
     'xavier_uniform/xu_gain_ignored': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'xavier_uniform',
         'explanation': 'the gain multiplies the bound — did you leave `gain` out?',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2342,6 +2444,7 @@ MISTAKES = {
     'xavier_uniform/xu_gain_squared': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'xavier_uniform',
         'explanation': 'the gain multiplies the std, not the variance — did you square it?',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2361,6 +2464,7 @@ MISTAKES = {
     'xavier_uniform/xu_gain_under_root': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'xavier_uniform',
         'explanation': 'the gain multiplies the std outside the square root: a = gain·√(6/(fan_in+fan_out)), not √(6·gain/(…))',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2380,6 +2484,7 @@ MISTAKES = {
     'xavier_uniform/xu_bound_2pct': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'xavier_uniform',
         'explanation': 'a bound 2 % too large',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2399,6 +2504,7 @@ MISTAKES = {
     'xavier_uniform/xu_fan_in_only': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'xavier_uniform',
         'explanation': "Glorot averages both fans, 2/(fan_in+fan_out); 1/fan_in alone is Caffe's 'xavier' (LeCun)",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2418,6 +2524,7 @@ MISTAKES = {
     'xavier_uniform/xu_global_rng': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('rng',), 'name': 'xavier_uniform',
         'explanation': "draws from NumPy's global RNG instead of rng",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2433,6 +2540,7 @@ MISTAKES = {
     'xavier_uniform/xu_fixed_seed': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments', 'rng'), 'name': 'xavier_uniform',
         'explanation': 'a hard-coded seed when rng is None, and rng ignored',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2448,6 +2556,7 @@ MISTAKES = {
     'xavier_normal/xn_truncated': {
         'target': 'xavier_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'xavier_normal',
         'explanation': "your values stop near ±2σ and their std is about 0.88 of the target: a truncated normal — torch's xavier_normal_ draws an ordinary normal (Keras' GlorotNormal is the truncated one)",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2473,6 +2582,7 @@ MISTAKES = {
     'xavier_normal/xn_uniform': {
         'target': 'xavier_normal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'xavier_normal',
         'explanation': "your values have a uniform's shape (kurtosis 1.8) where a normal has 3 — did you call rng.uniform instead of rng.normal?",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2492,6 +2602,7 @@ MISTAKES = {
     'xavier_normal/xn_gain_under_root': {
         'target': 'xavier_normal', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'xavier_normal',
         'explanation': 'the gain multiplies the std outside the square root: σ = gain·√(2/(fan_in+fan_out)), not √(2·gain/(…))',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2510,6 +2621,7 @@ MISTAKES = {
     'xavier_normal/xn_no_receptive_field': {
         'target': 'xavier_normal', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'xavier_normal',
         'explanation': 'on a conv kernel (out, in, kh, kw) the fans include the kernel: fan_in = in·kh·kw, fan_out = out·kh·kw — did you take shape[1] and shape[0] alone?',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -2522,6 +2634,7 @@ MISTAKES = {
     'xavier_normal/xn_avg_not_halved': {
         'target': 'xavier_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'xavier_normal',
         'explanation': "your variance is 1/(fan_in+fan_out), half Glorot's 2/(fan_in+fan_out) — the average of the fans is (fan_in+fan_out)/2",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2540,6 +2653,7 @@ MISTAKES = {
     'xavier_normal/xn_variance_as_std': {
         'target': 'xavier_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'xavier_normal',
         'explanation': 'rng.normal(loc, scale) takes the std as scale, not the variance — pass √var',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2558,6 +2672,7 @@ MISTAKES = {
     'xavier_normal/xn_prettytensor': {
         'target': 'xavier_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'xavier_normal',
         'explanation': "prettytensor's truncated normal with σ = √(3/(fan_in+fan_out))",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2582,6 +2697,7 @@ MISTAKES = {
     'kaiming_uniform/ku_gain_two': {
         'target': 'kaiming_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'kaiming_uniform',
         'explanation': 'the gain multiplies the std, not the variance — did you square it? ReLU halves E(x²), so the *variance* needs a factor 2 and the std √2: the gain is √2, 2 is its square (a squared gain is too small where the gain is below 1, as for a leaky slope a > 1)',
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -2621,6 +2737,7 @@ MISTAKES = {
     'kaiming_uniform/ku_mode_ignored': {
         'target': 'kaiming_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'kaiming_uniform',
         'explanation': "mode='fan_out' must use fan_out (it preserves the gradients' variance in the backward pass)",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2660,6 +2777,7 @@ MISTAKES = {
     'kaiming_uniform/ku_fans_swapped': {
         'target': 'kaiming_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'kaiming_uniform',
         'explanation': "your std matches the other mode's: mode='fan_in' divides by fan_in and mode='fan_out' by fan_out — are the modes swapped? (Reading the fans from the wrong axes does the same: torch weights are (out, in, *kernel), fan_in = shape[1]·kernel, fan_out = shape[0]·kernel)",
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -2699,6 +2817,7 @@ MISTAKES = {
     'kaiming_uniform/ku_std_as_bound': {
         'target': 'kaiming_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'kaiming_uniform',
         'explanation': 'U(−b, b) has std b/√3, so the bound is √3 times the std: b = √3·gain/√fan (yours is 1/√3 ≈ 0.577 of the target)',
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -2737,6 +2856,7 @@ MISTAKES = {
     'kaiming_uniform/ku_slope_ignored': {
         'target': 'kaiming_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'kaiming_uniform',
         'explanation': 'the leaky slope a changes the gain: √(2/(1+a²)) — a=1 is linear (gain 1)',
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -2776,6 +2896,7 @@ MISTAKES = {
     'kaiming_uniform/ku_mode_unchecked': {
         'target': 'kaiming_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'kaiming_uniform',
         'explanation': 'an unknown mode silently treated as fan_out',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -2809,6 +2930,7 @@ MISTAKES = {
     'kaiming_normal/kn_sqrt3': {
         'target': 'kaiming_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'kaiming_normal',
         'explanation': "√3·gain/√fan is the *uniform* bound; the normal's std is gain/√fan",
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -2847,6 +2969,7 @@ MISTAKES = {
     'kaiming_normal/kn_fans_swapped': {
         'target': 'kaiming_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'kaiming_normal',
         'explanation': "your std matches the other mode's: mode='fan_in' divides by fan_in and mode='fan_out' by fan_out — are the modes swapped? (Reading the fans from the wrong axes does the same: torch weights are (out, in, *kernel), fan_in = shape[1]·kernel, fan_out = shape[0]·kernel)",
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -2885,6 +3008,7 @@ MISTAKES = {
     'kaiming_normal/kn_no_gain': {
         'target': 'kaiming_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'kaiming_normal',
         'explanation': 'std = gain/√fan — the gain (√2 for ReLU) is missing',
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -2923,6 +3047,7 @@ MISTAKES = {
     'kaiming_normal/kn_uniform': {
         'target': 'kaiming_normal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'kaiming_normal',
         'explanation': "your values have a uniform's shape (kurtosis 1.8) where a normal has 3 — did you call rng.uniform instead of rng.normal?",
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -2961,6 +3086,7 @@ MISTAKES = {
     'truncated_normal/tn_clip': {
         'target': 'truncated_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'truncated_normal',
         'explanation': 'clipping piles the tails onto a and b; a truncated normal *resamples* (or inverts the CDF) so no value sits on the bounds',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -2973,6 +3099,7 @@ MISTAKES = {
     'truncated_normal/tn_relative_bounds': {
         'target': 'truncated_normal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'truncated_normal',
         'explanation': "a and b are absolute bounds here (torch's trunc_normal_), not multiples of std around the mean",
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -2995,6 +3122,7 @@ MISTAKES = {
     'truncated_normal/tn_untruncated': {
         'target': 'truncated_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'truncated_normal',
         'explanation': 'values outside [a, b]: the draw is not truncated',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -3007,6 +3135,7 @@ MISTAKES = {
     'truncated_normal/tn_mean_ignored': {
         'target': 'truncated_normal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'truncated_normal',
         'explanation': 'mean ignored (centred at 0)',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -3029,6 +3158,7 @@ MISTAKES = {
     'variance_scaling/vs_no_correction': {
         'target': 'variance_scaling', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'variance_scaling',
         'explanation': 'a normal cut at ±2σ has std 0.8796σ, so Keras draws σ = √s/0.87962566 to keep the variance s',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -3081,6 +3211,7 @@ MISTAKES = {
     'variance_scaling/vs_torch_layout': {
         'target': 'variance_scaling', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'variance_scaling',
         'explanation': 'Keras kernels are (*kernel, in, out): fan_in = shape[-2]·kernel, fan_out = shape[-1]·kernel',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -3133,6 +3264,7 @@ MISTAKES = {
     'variance_scaling/vs_avg_sum': {
         'target': 'variance_scaling', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'variance_scaling',
         'explanation': 'fan_avg not halved: n = fan_in + fan_out',
+        'evidence': '',
         'source': (
             'def _keras_fans(shape):\n'
             '    if len(shape) == 0:\n'
@@ -3188,6 +3320,7 @@ MISTAKES = {
     'variance_scaling/vs_scale_unchecked': {
         'target': 'variance_scaling', 'track': 'numpy', 'fixed': None, 'fails': ('errors',), 'name': 'variance_scaling',
         'explanation': 'scale ≤ 0 accepted',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -3240,6 +3373,7 @@ MISTAKES = {
     'variance_scaling/vs_substring_truncated': {
         'target': 'variance_scaling', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'variance_scaling',
         'explanation': 'your \'untruncated_normal\' values stop at ±2.27 std, as Keras\' truncated normal does: `"truncated" in distribution` is True for \'untruncated_normal\' too — compare whole names (distribution == "truncated_normal")',
+        'evidence': '',
         'source': (
             'def _keras_fans(shape):\n'
             '    if len(shape) == 0:\n'
@@ -3288,6 +3422,7 @@ MISTAKES = {
     'variance_scaling/vs_clipped': {
         'target': 'variance_scaling', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'variance_scaling',
         'explanation': "np.clip piles the tails onto ±2σ; Keras' truncated normal redraws the values beyond ±2σ (σ = √s/0.87962566), so no value sits on a bound",
+        'evidence': '',
         'source': (
             'def _keras_fans(shape):\n'
             '    if len(shape) == 0:\n'
@@ -3345,6 +3480,7 @@ MISTAKES = {
     'variance_scaling/vs_untruncated_clipped': {
         'target': 'variance_scaling', 'track': 'numpy', 'fixed': None, 'fails': ('arguments',), 'name': 'variance_scaling',
         'explanation': "the untruncated normal clipped at ±3σ 'to avoid outliers'",
+        'evidence': '',
         'source': (
             'def _keras_fans(shape):\n'
             '    if len(shape) == 0:\n'
@@ -3401,6 +3537,7 @@ MISTAKES = {
     'xavier_uniform/xu_sorted': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'xavier_uniform',
         'explanation': 'samples returned sorted',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -3420,6 +3557,7 @@ MISTAKES = {
     'xavier_uniform/xu_rows_sorted': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'xavier_uniform',
         'explanation': "each unit's weights sorted (np.sort along the last axis)",
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -3439,6 +3577,7 @@ MISTAKES = {
     'xavier_uniform/xu_columns_sorted': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'xavier_uniform',
         'explanation': 'sorted along the first axis (np.sort(w, axis=0))',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -3458,6 +3597,7 @@ MISTAKES = {
     'xavier_uniform/xu_half_sorted': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'xavier_uniform',
         'explanation': 'partly sorted: the first half of the values in order',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -3480,6 +3620,7 @@ MISTAKES = {
     'xavier_uniform/xu_antithetic': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'xavier_uniform',
         'explanation': 'half the samples and their negatives (antithetic pairs)',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -3501,6 +3642,7 @@ MISTAKES = {
     'xavier_uniform/xu_repeated_block': {
         'target': 'xavier_uniform', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'xavier_uniform',
         'explanation': 'a block of samples drawn once and repeated',
+        'evidence': '',
         'source': (
             'def _fans(shape):\n'
             '    rf = math.prod(shape[2:])\n'
@@ -3522,6 +3664,7 @@ MISTAKES = {
     'kaiming_normal/kn_sorted_by_magnitude': {
         'target': 'kaiming_normal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'kaiming_normal',
         'explanation': 'sorted by magnitude (np.sort of |w|, signs kept random)',
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -3563,6 +3706,7 @@ MISTAKES = {
     'kaiming_normal/kn_antithetic': {
         'target': 'kaiming_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'kaiming_normal',
         'explanation': 'half the samples and their negatives (antithetic pairs)',
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -3603,6 +3747,7 @@ MISTAKES = {
     'kaiming_normal/kn_row_broadcast': {
         'target': 'kaiming_normal', 'track': 'numpy', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'kaiming_normal',
         'explanation': "one unit's weights drawn and broadcast to every unit",
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -3642,6 +3787,7 @@ MISTAKES = {
     'kaiming_normal/kn_truncated_rescaled': {
         'target': 'kaiming_normal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'kaiming_normal',
         'explanation': "your values stop near ±2.3 std: a truncated normal — torch's kaiming_normal_ draws an ordinary, untruncated normal",
+        'evidence': '',
         'source': (
             "GAINS = {'linear': 1.0, 'sigmoid': 1.0, 'tanh': 1.6666666666666667, 'relu': 1.4142135623730951, 'selu': 0.75}\n"
             '\n'
@@ -3690,6 +3836,7 @@ MISTAKES = {
     'truncated_normal/tn_sorted': {
         'target': 'truncated_normal', 'track': 'numpy', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'truncated_normal',
         'explanation': 'samples returned sorted',
+        'evidence': '',
         'source': (
             'def _rng(rng):\n'
             '    return rng if rng is not None else np.random.default_rng()\n'
@@ -3713,6 +3860,7 @@ MISTAKES = {
     'torch:xavier_uniform/ignores_generator': {
         'target': 'xavier_uniform', 'track': 'torch', 'fixed': None, 'fails': ('rng',), 'name': 'xavier_uniform_',
         'explanation': "draws from torch's global generator, ignoring `generator`",
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -3729,6 +3877,7 @@ MISTAKES = {
     'torch:xavier_uniform/no_no_grad': {
         'target': 'xavier_uniform', 'track': 'torch', 'fixed': None, 'fails': ('interface', 'scale', 'distribution', 'arguments', 'rng'), 'name': 'xavier_uniform_',
         'explanation': 'fills the tensor outside torch.no_grad()',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -3744,6 +3893,7 @@ MISTAKES = {
     'torch:xavier_normal/returns_new_tensor': {
         'target': 'xavier_normal', 'track': 'torch', 'fixed': None, 'fails': ('interface', 'scale', 'distribution', 'arguments', 'rng'), 'name': 'xavier_normal_',
         'explanation': 'returns a new tensor instead of filling the one given',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -3759,6 +3909,7 @@ MISTAKES = {
     'torch:xavier_normal/truncated_like_keras': {
         'target': 'xavier_normal', 'track': 'torch', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'xavier_normal_',
         'explanation': "torch's xavier_normal_ is an untruncated normal; cutting at ±2σ (as Keras does) shrinks the std to 0.88σ",
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -3774,7 +3925,8 @@ MISTAKES = {
     },
     'torch:kaiming_uniform/fans_swapped': {
         'target': 'kaiming_uniform', 'track': 'torch', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'kaiming_uniform_',
-        'explanation': 'torch weights are (out, in, *kernel): fan_in = tensor.shape[1]·kernel, not tensor.shape[0]',
+        'explanation': 'torch weights are (out, in, *kernel): fan_in = tensor.shape[1]·kernel and fan_out = tensor.shape[0]·kernel; did you read them the other way round?',
+        'evidence': 'fans',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -3806,6 +3958,7 @@ MISTAKES = {
     'torch:kaiming_uniform/seeds_inside': {
         'target': 'kaiming_uniform', 'track': 'torch', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments', 'rng'), 'name': 'kaiming_uniform_',
         'explanation': 'torch.manual_seed(0) inside the function',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -3841,6 +3994,7 @@ MISTAKES = {
     'torch:kaiming_normal/mode_ignored': {
         'target': 'kaiming_normal', 'track': 'torch', 'fixed': None, 'fails': ('arguments',), 'name': 'kaiming_normal_',
         'explanation': 'mode ignored: always fan_in',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -3877,6 +4031,7 @@ MISTAKES = {
     'torch:truncated_normal/relative_bounds': {
         'target': 'truncated_normal', 'track': 'torch', 'fixed': None, 'fails': ('distribution', 'arguments'), 'name': 'trunc_normal_',
         'explanation': "torch's trunc_normal_ takes a and b as absolute bounds, not multiples of std around the mean",
+        'evidence': '',
         'source': (
             'def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):\n'
             '    lo, hi = mean + a * std, mean + b * std\n'
@@ -3890,6 +4045,7 @@ MISTAKES = {
     'torch:truncated_normal/clamps': {
         'target': 'truncated_normal', 'track': 'torch', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'trunc_normal_',
         'explanation': 'clamp_ piles the tails onto a and b; trunc_normal_ resamples (or inverts the CDF) so no value sits on them',
+        'evidence': '',
         'source': (
             'def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):\n'
             '    with torch.no_grad():\n'
@@ -3899,6 +4055,7 @@ MISTAKES = {
     'torch:orthogonal/no_sign_fix': {
         'target': 'orthogonal', 'track': 'torch', 'fixed': None, 'fails': ('distribution',), 'name': 'orthogonal_',
         'explanation': "multiply Q's columns by sign(diag R) after torch.linalg.qr, or Q is not Haar-distributed",
+        'evidence': '',
         'source': (
             'def _fill_orthogonal_(tensor, gain, generator, sign_fix=True):\n'
             '    if tensor.ndim < 2:\n'
@@ -3922,6 +4079,7 @@ MISTAKES = {
     'torch:orthogonal/gain_ignored': {
         'target': 'orthogonal', 'track': 'torch', 'fixed': None, 'fails': ('arguments',), 'name': 'orthogonal_',
         'explanation': 'gain ignored',
+        'evidence': '',
         'source': (
             'def _fill_orthogonal_(tensor, gain, generator, sign_fix=True):\n'
             '    if tensor.ndim < 2:\n'
@@ -3945,6 +4103,7 @@ MISTAKES = {
     'torch:kaiming_uniform/private_seeded_default': {
         'target': 'kaiming_uniform', 'track': 'torch', 'fixed': None, 'fails': ('rng',), 'name': 'kaiming_uniform_',
         'explanation': '`generator = generator or torch.Generator().manual_seed(1234)`: every unseeded layer gets the same weights',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -3980,6 +4139,7 @@ MISTAKES = {
     'torch:kaiming_uniform/crashes_without_generator': {
         'target': 'kaiming_uniform', 'track': 'torch', 'fixed': None, 'fails': ('rng',), 'name': 'kaiming_uniform_',
         'explanation': 'reads generator.device: crashes when called without a generator, as nn.Linear does',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -4015,6 +4175,7 @@ MISTAKES = {
     'torch:xavier_uniform/fresh_unseeded_generator': {
         'target': 'xavier_uniform', 'track': 'torch', 'fixed': None, 'fails': ('rng',), 'name': 'xavier_uniform_',
         'explanation': '`generator = generator or torch.Generator()`: an unseeded Generator always starts alike',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -4032,6 +4193,7 @@ MISTAKES = {
     'torch:xavier_normal/generator_made_once': {
         'target': 'xavier_normal', 'track': 'torch', 'fixed': None, 'fails': ('rng',), 'name': 'xavier_normal_',
         'explanation': 'a generator of its own, made once (a default argument): torch.manual_seed does not decide the unseeded draw',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -4048,6 +4210,7 @@ MISTAKES = {
     'torch:kaiming_normal/reseeds_when_unseeded': {
         'target': 'kaiming_normal', 'track': 'torch', 'fixed': None, 'fails': ('rng',), 'name': 'kaiming_normal_',
         'explanation': 'calls torch.manual_seed(0) when no generator is given',
+        'evidence': '',
         'source': (
             'def _fans(tensor):\n'
             '    rf = math.prod(tensor.shape[2:])\n'
@@ -4084,6 +4247,7 @@ MISTAKES = {
     'keras:variance_scaling/VarianceScaling__torch_axes': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'VarianceScaling',
         'explanation': 'Keras kernels are (*kernel, in, out): fan_in = shape[-2]·kernel, not shape[1] as in torch',
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4139,6 +4303,7 @@ MISTAKES = {
     'keras:variance_scaling/VarianceScaling__untruncated': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': None, 'fails': ('scale', 'distribution', 'arguments'), 'name': 'VarianceScaling',
         'explanation': "distribution='truncated_normal' means keras.random.truncated_normal (cut at ±2σ, σ corrected), not normal",
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4196,6 +4361,7 @@ MISTAKES = {
     'keras:variance_scaling/VarianceScaling__no_correction': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': None, 'fails': ('scale', 'arguments'), 'name': 'VarianceScaling',
         'explanation': 'keras.random.truncated_normal cuts at ±2σ, which leaves std 0.8796σ: draw σ = √s/0.87962566',
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4253,6 +4419,7 @@ MISTAKES = {
     'keras:variance_scaling/VarianceScaling__seed_ignored': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': None, 'fails': ('interface', 'rng'), 'name': 'VarianceScaling',
         'explanation': 'the seed never reaches keras.random (so get_config cannot reproduce it either)',
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4311,6 +4478,7 @@ MISTAKES = {
     'keras:variance_scaling/VarianceScaling__default_seed': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': None, 'fails': ('rng',), 'name': 'VarianceScaling',
         'explanation': 'seed=None replaced by a fixed seed: every model starts alike',
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4365,6 +4533,7 @@ MISTAKES = {
     'keras:variance_scaling/VarianceScaling__fan_avg_sum': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': None, 'fails': ('arguments',), 'name': 'VarianceScaling',
         'explanation': 'fan_avg not halved: fan_in + fan_out',
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4421,6 +4590,7 @@ MISTAKES = {
     'keras:variance_scaling/VarianceScaling__scale_ignored': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': None, 'fails': ('arguments',), 'name': 'VarianceScaling',
         'explanation': 'scale ignored',
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4475,6 +4645,7 @@ MISTAKES = {
     'keras:variance_scaling/VarianceScaling__uniform_limit': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': None, 'fails': ('arguments',), 'name': 'VarianceScaling',
         'explanation': 'uniform limit √s instead of √(3s)',
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4531,6 +4702,7 @@ MISTAKES = {
     'keras:variance_scaling/HeNormal__scale_one': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'truncated_normal'}, 'fails': ('scale', 'arguments'), 'name': 'HeNormal',
         'explanation': "HeNormal is VarianceScaling(scale=2.0, 'fan_in', 'truncated_normal')",
+        'evidence': '',
         'source': (
             "PRESETS = {'GlorotUniform': {'scale': 1.0, 'mode': 'fan_avg', 'distribution': 'uniform'}, 'GlorotNormal': {'scale': 1.0, 'mode': 'fan_avg', 'distribution': 'truncated_normal'}, 'HeUniform': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'uniform'}, 'HeNormal': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'truncated_normal'}, 'LecunNormal': {'scale': 1.0, 'mode': 'fan_in', 'distribution': 'truncated_normal'}}\n"
             '\n'
@@ -4600,6 +4772,7 @@ MISTAKES = {
     'keras:variance_scaling/GlorotUniform__fan_in': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': {'scale': 1.0, 'mode': 'fan_avg', 'distribution': 'uniform'}, 'fails': ('scale', 'arguments'), 'name': 'GlorotUniform',
         'explanation': "GlorotUniform averages the fans: mode='fan_avg'",
+        'evidence': '',
         'source': (
             "PRESETS = {'GlorotUniform': {'scale': 1.0, 'mode': 'fan_avg', 'distribution': 'uniform'}, 'GlorotNormal': {'scale': 1.0, 'mode': 'fan_avg', 'distribution': 'truncated_normal'}, 'HeUniform': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'uniform'}, 'HeNormal': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'truncated_normal'}, 'LecunNormal': {'scale': 1.0, 'mode': 'fan_in', 'distribution': 'truncated_normal'}}\n"
             '\n'
@@ -4670,6 +4843,7 @@ MISTAKES = {
     'keras:variance_scaling/HeUniform__full_config': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'uniform'}, 'fails': ('interface',), 'name': 'HeUniform',
         'explanation': "a preset whose get_config returns the parent's arguments (from_config fails)",
+        'evidence': '',
         'source': (
             'def _validate(scale, mode, distribution):\n'
             '    if mode not in ("fan_in", "fan_out", "fan_avg"):\n'
@@ -4724,6 +4898,7 @@ MISTAKES = {
     'keras:orthogonal/Orthogonal__no_sign_fix': {
         'target': 'orthogonal', 'track': 'keras', 'fixed': None, 'fails': ('distribution',), 'name': 'Orthogonal',
         'explanation': 'Q from keras.ops.qr without the sign(diag R) fix',
+        'evidence': '',
         'source': (
             'class _Orthogonal(keras.initializers.Initializer):\n'
             '    def __init__(self, gain=1.0, seed=None):\n'
@@ -4757,6 +4932,7 @@ MISTAKES = {
     'keras:orthogonal/Orthogonal__gain_ignored': {
         'target': 'orthogonal', 'track': 'keras', 'fixed': None, 'fails': ('arguments',), 'name': 'Orthogonal',
         'explanation': 'gain ignored',
+        'evidence': '',
         'source': (
             'class _Orthogonal(keras.initializers.Initializer):\n'
             '    def __init__(self, gain=1.0, seed=None):\n'
@@ -4790,6 +4966,7 @@ MISTAKES = {
     'keras:variance_scaling/HeUniform__seed_ignored': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'uniform'}, 'fails': ('interface', 'rng'), 'name': 'HeUniform',
         'explanation': "seed not passed to keras.random.uniform (draws from Keras' global seed)",
+        'evidence': '',
         'source': (
             'def _keras_fans(shape):\n'
             '    receptive = math.prod(shape[:-2])\n'
@@ -4821,6 +4998,7 @@ MISTAKES = {
     'keras:variance_scaling/HeUniform__torch_layout': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'uniform'}, 'fails': ('scale', 'arguments'), 'name': 'HeUniform',
         'explanation': "fans read in PyTorch's layout: fan_in = shape[1]·prod(shape[2:]) of a Keras (…, in, out) kernel",
+        'evidence': '',
         'source': (
             'def _keras_fans(shape):\n'
             '    receptive = math.prod(shape[:-2])\n'
@@ -4853,6 +5031,7 @@ MISTAKES = {
     'keras:variance_scaling/HeUniform__std_as_limit': {
         'target': 'variance_scaling', 'track': 'keras', 'fixed': {'scale': 2.0, 'mode': 'fan_in', 'distribution': 'uniform'}, 'fails': ('scale', 'arguments'), 'name': 'HeUniform',
         'explanation': "limit √(2/fan_in): the std used as the uniform's limit",
+        'evidence': '',
         'source': (
             'def _keras_fans(shape):\n'
             '    receptive = math.prod(shape[:-2])\n'

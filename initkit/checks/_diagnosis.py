@@ -73,9 +73,13 @@ def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
                 best = (distance, key)
     if best is None:
         return ""
-    explanation = MISTAKES[best[1]]["explanation"]
-    evidence = (prober.evidence(student, target, _headline(ctx)) if isinstance(prober, RandomProber)
-                else prober.evidence(student, target))
+    entry = MISTAKES[best[1]]
+    explanation = entry["explanation"]
+    if isinstance(prober, RandomProber):
+        evidence, case = prober.evidence_and_case(student, target, _headline(ctx))
+        evidence += EVIDENCE_DETAILS[entry["evidence"]](case) if entry.get("evidence") else ""
+    else:
+        evidence = prober.evidence(student, target)
     return f" Diagnosis: {evidence} — {explanation}" + ("" if explanation[-1] in ".?!" else ".")
 
 
@@ -106,6 +110,19 @@ def diagnosable_targets() -> tuple:
     """The exercises the diagnosis has a prober for (the catalogue's table lists their mistakes)."""
     PROBERS.get("")
     return tuple(PROBERS)
+
+
+def _swapped_fans(case) -> str:
+    """The fans of the shape the evidence is about, and the swapped pair a std matches."""
+    from ._tables import fans
+
+    fan_in, fan_out = fans(case.shape)
+    return (f", where fan_in = {fan_in} and fan_out = {fan_out}; your std is what fan_in = {fan_out} "
+            f"and fan_out = {fan_in} give")
+
+
+#: What each catalogue ``evidence`` tag adds to the evidence (``initkit/mistakes/hints.py``).
+EVIDENCE_DETAILS = {"fans": _swapped_fans}
 
 
 def _headline(ctx: Context):
@@ -172,8 +189,13 @@ class RandomProber:
         return max(max(abs(math.log(ra / rb)) / STD_LOG_TOL, abs(ma - mb) / MEAN_TOL, abs(ka - kb) / KURTOSIS_TOL)
                    for (ra, ma, ka, _), (rb, mb, kb, _) in zip(a, b))
 
+    @classmethod
+    def evidence(cls, student, target, headline=None) -> str:
+        return cls.evidence_and_case(student, target, headline)[0]
+
     @staticmethod
-    def evidence(student, target, headline=None) -> str:
+    def evidence_and_case(student, target, headline=None) -> tuple:
+        """(the evidence, the probe case it is about)."""
         def where(case):
             return f"shape {case.shape}" + (f" with {', '.join(f'{k}={v!r}' for k, v in case.kwargs.items())}"
                                             if case.kwargs else "")
@@ -183,22 +205,22 @@ class RandomProber:
             if same:
                 (r, m, k, _), (_, _, k0, _) = same[0]
                 if headline_ratio is not None:
-                    return f"your samples' std is {headline_ratio:.3f}× the target on {where(case)}"
+                    return f"your samples' std is {headline_ratio:.3f}× the target on {where(case)}", case
                 if abs(math.log(r)) > STD_LOG_TOL:
-                    return f"your samples' std is {r:.3f}× the target on {where(case)}"
+                    return f"your samples' std is {r:.3f}× the target on {where(case)}", case
                 if abs(m) > MEAN_TOL:
-                    return f"your samples' mean is off by {m:.2f} target std on {where(case)}"
+                    return f"your samples' mean is off by {m:.2f} target std on {where(case)}", case
                 if abs(k - k0) > KURTOSIS_TOL:
-                    return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}"
-                return f"on {where(case)} and every other shape and argument tried your samples behave as this mistake's"
+                    return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}", case
+                return f"on {where(case)} and every other shape and argument tried your samples behave as this mistake's", case
         r, _, _, case = max(student, key=lambda f: abs(math.log(f[0])))
         if abs(math.log(r)) > STD_LOG_TOL:
-            return f"your samples' std is {r:.3f}× the target on {where(case)}"
+            return f"your samples' std is {r:.3f}× the target on {where(case)}", case
         _, m, _, case = max(student, key=lambda f: abs(f[1]))
         if abs(m) > MEAN_TOL:
-            return f"your samples' mean is off by {m:.2f} target std on {where(case)}"
+            return f"your samples' mean is off by {m:.2f} target std on {where(case)}", case
         (_, _, k, case), (_, _, k0, _) = max(zip(student, target), key=lambda p: abs(p[0][2] - p[1][2]))
-        return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}"
+        return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}", case
 
 
 # --- deterministic functions --------------------------------------------------------------

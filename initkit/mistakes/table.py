@@ -25,7 +25,8 @@ hand; ``tests/test_diagnosis_table.py`` checks it equals the catalogue. Keyed li
 its registration order within a track (the diagnosis names the first of equally close
 matches); per mistake of an exercise the diagnosis can probe: ``target``, ``track``, ``fixed``
 (a Keras preset's configuration), ``fails`` (its aspects), ``name`` (what the exercise calls
-the function or class its ``source`` defines) and ``explanation`` (what the student reads).
+the function or class its ``source`` defines), ``explanation`` (what the student reads) and
+``evidence`` (numbers the diagnosis adds: "fans", or "").
 """
 
 '''
@@ -40,7 +41,7 @@ def build() -> dict:
     targets = set(diagnosable_targets())
     entries = sorted((e for e in MISTAKES.values() if e.target in targets), key=lambda e: TRACKS.index(e.track))
     return {e.key: {"target": e.target, "track": e.track, "fixed": e.fixed, "fails": e.fails, "name": e.track_name,
-                    "explanation": e.explanation, "source": e.source} for e in entries}
+                    "explanation": e.explanation, "evidence": e.evidence, "source": e.source} for e in entries}
 
 
 def render(table: dict) -> str:
@@ -49,7 +50,7 @@ def render(table: dict) -> str:
     for key, entry in table.items():
         head = ", ".join(f"{field!r}: {entry[field]!r}" for field in ("target", "track", "fixed", "fails", "name"))
         out.append(f"    {key!r}: {{\n        {head},\n        'explanation': {entry['explanation']!r},\n"
-                   "        'source': (\n")
+                   f"        'evidence': {entry['evidence']!r},\n        'source': (\n")
         out += [f"            {line!r}\n" for line in entry["source"].splitlines(keepends=True)]
         out.append("        ),\n    },\n")
     out.append("}\n")
