@@ -37,6 +37,7 @@ from scipy import special, stats
 
 from initkit import checks
 from initkit.checks import _initializers as specs
+from initkit.checks._guard import Watchdog
 from initkit.mistakes import CORRECT, MISTAKES, load_track
 
 RANDOM_SPECS = {s.name: s for s in (specs.XAVIER_UNIFORM, specs.XAVIER_NORMAL, specs.KAIMING_UNIFORM,
@@ -249,12 +250,22 @@ def detection(seeds: int, track: str) -> list:
     return rows
 
 
+#: An anchor judging one function at one seed takes ≤ 5 s; one still running after this long has
+#: hung (a rejection sampler aimed at the wrong interval: the suite would hang too) and fails.
+ANCHOR_BUDGET_S = 30
+
+
 def _safe(judge, target, fn, seed) -> bool:
-    try:
-        with np.errstate(all="ignore"):
-            return bool(quiet(lambda: judge(target, fn, seed)))
-    except Exception:
-        return False
+    with Watchdog(ANCHOR_BUDGET_S) as watchdog:
+        try:
+            with np.errstate(all="ignore"):
+                return bool(quiet(lambda: judge(target, fn, seed)))
+        except KeyboardInterrupt:
+            if not watchdog.fired:
+                raise
+            return False
+        except Exception:
+            return False
 
 
 def table(header, rows) -> str:
