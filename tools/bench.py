@@ -27,6 +27,7 @@ import contextlib
 import io
 import math
 import random
+import signal
 import statistics
 import sys
 import time
@@ -303,6 +304,9 @@ def main(argv=None) -> int:
     parts = parser.parse_args(argv).parts.split(",")
     if not set(parts) <= set(PARTS):
         parser.error(f"--parts takes {', '.join(PARTS)}; received {','.join(parts)!r}")
+    # Started in the background (`make bench &`), SIGINT is ignored and no watchdog — the checks'
+    # or the anchors' — could stop a hung call: restore Python's handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for track in ("torch", "keras"):
         load_track(track)
     if "times" in parts:
