@@ -145,6 +145,24 @@ def test_track_diagnoses_cover_the_distribution_mistakes():
     assert expected <= diagnosed, expected - diagnosed
 
 
+@pytest.mark.parametrize("seed", (0, 1))
+def test_a_torch_answer_with_swapped_fans_is_told_its_fans(seed):
+    """The diagnosis names the fans of the shape it speaks of, and the swapped pair the std
+    matches — not only the layout."""
+    import re
+
+    from initkit.checks._tables import fans
+
+    for aspect, message in failing_aspects(MISTAKES["torch:kaiming_uniform/fans_swapped"], seed).items():
+        diagnosis = message.split("Diagnosis: ", 1)[1]
+        shape = tuple(int(d) for d in re.search(r"on shape \(([\d, ]+)\)", diagnosis).group(1).split(","))
+        fan_in, fan_out = fans(shape)
+        assert fan_in != fan_out, (aspect, message)
+        assert (f"where fan_in = {fan_in} and fan_out = {fan_out}; your std is what fan_in = {fan_out} and "
+                f"fan_out = {fan_in} give — torch weights are (out, in, *kernel): fan_in = tensor.shape[1]·kernel "
+                "and fan_out = tensor.shape[0]·kernel") in diagnosis, (aspect, message)
+
+
 @pytest.mark.parametrize("key", TRACK_CORRECT)
 def test_no_diagnosis_for_a_correct_track_implementation(key):
     from initkit.checks._diagnosis import diagnose

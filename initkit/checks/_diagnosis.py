@@ -3,7 +3,9 @@ mistake? If so, the failure message names it in a student's words, with the numb
 
 Matching runs the student's function and every catalogued mistake of the same exercise,
 track and preset — restricted to mistakes that fail the aspect that just failed — on the
-same probes with the same random streams, and compares *signatures*:
+same probes with the same random streams, and compares *signatures*. The mistakes come as
+plain data, ``_catalogue.py`` (each one's source, aspects and explanation, generated from
+``initkit/mistakes/``), so the checks import nothing from the catalogue, which runs them.
 
 - random initializers: per probe (every scale shape and every argument case of the check),
   the std ratio s/σ to the target, the mean offset (x̄ − μ)/σ and the kurtosis of the
@@ -44,13 +46,12 @@ STD_LOG_TOL, MEAN_TOL, KURTOSIS_TOL, SIGN_TOL, NORM_TOL, FOURTH_TOL = 0.03, 0.05
 
 def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
     """' Diagnosis: …' naming the catalogued mistake ``fn`` behaves like, or ''."""
-    from ..mistakes import MISTAKES, load_track
+    from ._catalogue import MISTAKES
 
     track = getattr(fn, "track", "numpy")
-    load_track(track)
-    candidates = [e for e in MISTAKES.values()
-                  if e.target == name and e.track == track and aspect in e.fails
-                  and (e.fixed or {}) == ctx.fixed]
+    candidates = [key for key, e in MISTAKES.items()
+                  if e["target"] == name and e["track"] == track and aspect in e["fails"]
+                  and (e["fixed"] or {}) == ctx.fixed]
     prober = PROBERS.get(name)
     if not candidates or prober is None:
         return ""
@@ -61,22 +62,67 @@ def diagnose(name: str, aspect: str, fn, ctx: Context) -> str:
     with _quietly():
         target = prober.target_signature(ctx)
     best = None
-    for entry in candidates:
+    for key in candidates:
         with _quietly():  # the catalogue's warnings are not the student's
-            theirs = prober.signature(entry.graded, ctx)
+            theirs = prober.signature(catalogued(key), ctx)
         if theirs is None or prober.matches(theirs, target):
             continue  # undiagnosable: looks correct on the probes
         if prober.matches(student, theirs):
             distance = prober.distance(student, theirs)
             if best is None or distance < best[0]:
-                best = (distance, entry)
+                best = (distance, key)
     if best is None:
         return ""
-    entry = best[1]
-    explanation = entry.explanation
-    evidence = (prober.evidence(student, target, _headline(ctx)) if isinstance(prober, RandomProber)
-                else prober.evidence(student, target))
+    entry = MISTAKES[best[1]]
+    explanation = entry["explanation"]
+    if isinstance(prober, RandomProber):
+        evidence, case = prober.evidence_and_case(student, target, _headline(ctx))
+        evidence += EVIDENCE_DETAILS[entry["evidence"]](case) if entry.get("evidence") else ""
+    else:
+        evidence = prober.evidence(student, target)
     return f" Diagnosis: {evidence} — {explanation}" + ("" if explanation[-1] in ".?!" else ".")
+
+
+_CATALOGUED: dict = {}
+
+
+def catalogued(key: str) -> Callable:
+    """The catalogued mistake ``key`` as the check receives it (through its track's adapter),
+    built from its source in ``_catalogue`` — as a student pasting it would — once per process."""
+    if key not in _CATALOGUED:
+        from scipy.special import ndtr, ndtri
+
+        from ._adapters import from_keras, from_torch
+        from ._catalogue import MISTAKES
+
+        entry = MISTAKES[key]
+        namespace = {"__name__": "initkit_catalogue", "np": np, "math": math, "ndtr": ndtr, "ndtri": ndtri}
+        if entry["track"] in ("torch", "keras"):
+            namespace[entry["track"]] = __import__(entry["track"])
+        exec(compile(entry["source"], f"<catalogue: {key}>", "exec"), namespace)
+        fn = namespace[entry["name"]]
+        adapter = {"numpy": None, "torch": from_torch, "keras": from_keras}[entry["track"]]
+        _CATALOGUED[key] = fn if adapter is None else adapter(fn)
+    return _CATALOGUED[key]
+
+
+def diagnosable_targets() -> tuple:
+    """The exercises the diagnosis has a prober for (the catalogue's table lists their mistakes)."""
+    PROBERS.get("")
+    return tuple(PROBERS)
+
+
+def _swapped_fans(case) -> str:
+    """The fans of the shape the evidence is about, and the swapped pair a std matches."""
+    from ._tables import fans
+
+    fan_in, fan_out = fans(case.shape)
+    return (f", where fan_in = {fan_in} and fan_out = {fan_out}; your std is what fan_in = {fan_out} "
+            f"and fan_out = {fan_in} give")
+
+
+#: What each catalogue ``evidence`` tag adds to the evidence (``initkit/mistakes/hints.py``).
+EVIDENCE_DETAILS = {"fans": _swapped_fans}
 
 
 def _headline(ctx: Context):
@@ -143,8 +189,13 @@ class RandomProber:
         return max(max(abs(math.log(ra / rb)) / STD_LOG_TOL, abs(ma - mb) / MEAN_TOL, abs(ka - kb) / KURTOSIS_TOL)
                    for (ra, ma, ka, _), (rb, mb, kb, _) in zip(a, b))
 
+    @classmethod
+    def evidence(cls, student, target, headline=None) -> str:
+        return cls.evidence_and_case(student, target, headline)[0]
+
     @staticmethod
-    def evidence(student, target, headline=None) -> str:
+    def evidence_and_case(student, target, headline=None) -> tuple:
+        """(the evidence, the probe case it is about)."""
         def where(case):
             return f"shape {case.shape}" + (f" with {', '.join(f'{k}={v!r}' for k, v in case.kwargs.items())}"
                                             if case.kwargs else "")
@@ -154,22 +205,22 @@ class RandomProber:
             if same:
                 (r, m, k, _), (_, _, k0, _) = same[0]
                 if headline_ratio is not None:
-                    return f"your samples' std is {headline_ratio:.3f}× the target on {where(case)}"
+                    return f"your samples' std is {headline_ratio:.3f}× the target on {where(case)}", case
                 if abs(math.log(r)) > STD_LOG_TOL:
-                    return f"your samples' std is {r:.3f}× the target on {where(case)}"
+                    return f"your samples' std is {r:.3f}× the target on {where(case)}", case
                 if abs(m) > MEAN_TOL:
-                    return f"your samples' mean is off by {m:.2f} target std on {where(case)}"
+                    return f"your samples' mean is off by {m:.2f} target std on {where(case)}", case
                 if abs(k - k0) > KURTOSIS_TOL:
-                    return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}"
-                return f"on {where(case)} and every other shape and argument tried your samples behave as this mistake's"
+                    return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}", case
+                return f"on {where(case)} and every other shape and argument tried your samples behave as this mistake's", case
         r, _, _, case = max(student, key=lambda f: abs(math.log(f[0])))
         if abs(math.log(r)) > STD_LOG_TOL:
-            return f"your samples' std is {r:.3f}× the target on {where(case)}"
+            return f"your samples' std is {r:.3f}× the target on {where(case)}", case
         _, m, _, case = max(student, key=lambda f: abs(f[1]))
         if abs(m) > MEAN_TOL:
-            return f"your samples' mean is off by {m:.2f} target std on {where(case)}"
+            return f"your samples' mean is off by {m:.2f} target std on {where(case)}", case
         (_, _, k, case), (_, _, k0, _) = max(zip(student, target), key=lambda p: abs(p[0][2] - p[1][2]))
-        return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}"
+        return f"your standardised samples' kurtosis is {k:.2f} where the target's is {k0:.2f} on {where(case)}", case
 
 
 # --- deterministic functions --------------------------------------------------------------

@@ -52,6 +52,13 @@ class Entry:
         return self.hint or HINTS.get(self.key, self.description)
 
     @property
+    def evidence(self) -> str:
+        """Numbers the diagnosis adds for this mistake (``hints.EVIDENCE``), or ''."""
+        from .hints import EVIDENCE
+
+        return EVIDENCE.get(self.key, "")
+
+    @property
     def whole_model(self) -> bool:
         """A notebook-08 function of a model (graded as written, no adapter)."""
         return self.target.startswith("init_weights_")

@@ -1,6 +1,13 @@
 """Diagnoses in a student's words for the commonest mistakes, keyed like the catalogue.
 A mistake without an entry here is named by its one-line description."""
 
+#: Numbers the diagnosis adds to its evidence for a mistake, computed on the shape the evidence
+#: is about: "fans" = that shape's fan_in and fan_out (PyTorch's layout), and the swapped pair
+#: the student's std matches.
+EVIDENCE = {
+    "torch:kaiming_uniform/fans_swapped": "fans",
+}
+
 HINTS = {
     "xavier_uniform/std_as_bound":
         "U(−a, a) has std a/√3, so a bound equal to the std gives 0.577× the std — "
@@ -153,7 +160,8 @@ HINTS = {
     "orthogonal/orth_gain_ignored": "rows (or columns) must have norm `gain`: return gain·Q",
     # PyTorch track
     "torch:kaiming_uniform/fans_swapped":
-        "torch weights are (out, in, *kernel): fan_in = tensor.shape[1]·kernel, not tensor.shape[0]",
+        "torch weights are (out, in, *kernel): fan_in = tensor.shape[1]·kernel and fan_out = "
+        "tensor.shape[0]·kernel; did you read them the other way round?",
     "torch:xavier_normal/truncated_like_keras":
         "torch's xavier_normal_ is an untruncated normal; cutting at ±2σ (as Keras does) shrinks the std to 0.88σ",
     "torch:truncated_normal/clamps":
