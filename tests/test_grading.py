@@ -344,6 +344,45 @@ def test_the_course_command_passes_grade_arguments_through():
     assert "unknown assignment '03-xavir'" in done.stderr and "03-xavier" in done.stderr
 
 
+@pytest.mark.parametrize("argv, path, said", [
+    (["01-variance", "03-xavier"], "fast", ""),
+    (["01-variance", "--fast", "--dask", "local:2"], "fast", ""),
+    (["01-variance", "03-xavier", "--full"], "full", ""),
+    (["01-variance", "--no-sandbox"], "full", "--no-sandbox: grading on the full path"),
+    (["01-variance", "--prepare", "jobs"], "full", "--prepare: grading on the full path"),
+    (["01-variance", "--merge", "jobs"], "full", "--merge: grading on the full path"),
+])
+def test_grade_runs_the_fast_path_unless_told_or_an_option_needs_the_full_one(argv, path, said, monkeypatch, capsys):
+    import tools.grade as grade
+
+    called = []
+    dummy = ClassRun(None, 1, 0.0, {}, Path("grades.csv"), Path("summary.txt"), {}, summary="done")
+    monkeypatch.setattr(grade, "grade_fast", lambda root, assignments, **kw: called.append(("fast", assignments, kw))
+                        or [dummy])
+    monkeypatch.setattr(grade, "grade_class", lambda course, **kw: called.append(("full", course, kw)) or dummy)
+    monkeypatch.setattr(grade.Course, "load", staticmethod(lambda root, assignment, db=None: assignment))
+    assert grade.main(argv) == 0
+    assert {way for way, _, _ in called} == {path}
+    if path == "fast":
+        assert called[0][1] == [a for a in argv if a[:2].isdigit()]
+        assert called[0][2]["dask"] == ("local:2" if "--dask" in argv else None)
+    else:
+        assert [course for _, course, _ in called] == [a for a in argv if a[:2].isdigit()]
+        assert called[0][2]["sandbox"] == ("--no-sandbox" not in argv)
+    assert said in capsys.readouterr().err
+
+
+def test_fast_and_full_together_or_fast_with_an_option_of_the_full_path_are_refused(capsys):
+    import tools.grade as grade
+
+    with pytest.raises(SystemExit):
+        grade.main(["01-variance", "--fast", "--full"])
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert grade.main(["01-variance", "--fast", "--no-sandbox"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be combined with --no-sandbox" in err and "leave out --fast" in err
+
+
 @pytest.mark.parametrize("source, expected", [
     ("import torch\ndef xavier_uniform_(t, gain=1.0, generator=None):\n    return torch.nn.init.xavier_uniform_(t, gain)\n",
      ["torch.nn.init.xavier_uniform_"]),

@@ -602,7 +602,7 @@ def parser() -> argparse.ArgumentParser:
                             "`bench fast`: one full-course submission, full path against fast path (tools/bench_fast.py)")
     add("mutation", cmd_mutation, "mutation testing of initkit with mutmut; writes calibration/mutation-<date>.md "
                                   "(`mutation --report`: only rewrite the report)")
-    add("grade", None, "grade a class: grade NN-topic [NN-topic …] [--fast] [--workers N] [--timeout S] [--db URL] … "
+    add("grade", None, "grade a class: grade NN-topic [NN-topic …] [--full] [--workers N] [--timeout S] [--db URL] … "
                        "(tools/grade.py)")
     add("grade-demo", None, "build a simulated class and grade it end to end (tools/grade_demo.py)")
     add("same-grades", None, "before a release: every simulated class graded by full autograde and by the fast "

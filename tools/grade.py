@@ -2,6 +2,15 @@
 
     python3 tools/course.py grade 03-xavier            # or: make grade ASSIGNMENT=03-xavier
     python3 tools/course.py grade 03-xavier --workers 2 --timeout 60 --db postgresql://…
+    python3 tools/course.py grade 01-variance 02-signal-propagation 03-xavier   # one job per student
+    python3 tools/course.py grade 03-xavier --full      # full autograde: every cell, a kernel per notebook
+
+By default a class is graded on the **fast path** (``grade_fast``, ``initgrader.fast``): one
+job per student for every assignment named, the kernels forked from one confined parent per
+student, cells tagged ``experiment`` skipped when left as released — the same points per cell
+as full autograde (``tests/test_fast_path.py``, ``make same-grades``). ``--full`` (and
+``--no-sandbox``, ``--prepare``, ``--merge``, which need it) grades each assignment by full
+autograde (``grade_class``), whose feedback shows the experiments' outputs.
 
 Takes every ``submitted/<student>/<assignment>/`` of an nbgrader course root (the repo root
 by default, ``--root`` for another), runs ``nbgrader autograde`` once per student (in a job
@@ -998,16 +1007,16 @@ def grade_fast(root: Path, assignments: list[str], *, db_url: str | None = None,
     tagged ``experiment`` in ``solutions/`` skipped when the student left them as released.
     The points per cell are those of ``grade_class`` (``tests/test_fast_path.py``); what is
     committed, and how, is the same (``AssignmentRun``). Confined kernels only; on local
-    workers or a Dask cluster (``dask``), not in shards (no ``--prepare``/``--merge`` yet)."""
+    workers or a Dask cluster (``dask``); shards (``--prepare``/``--merge``) use ``grade_class``."""
     from initgrader import fast
 
-    check_sandbox(True)
-    workers = check_workers(workers)
     if len(set(assignments)) != len(assignments):
         raise GradeError(f"an assignment is named twice: {' '.join(assignments)}")
-    runs = [AssignmentRun(Course.load(root, assignment, db_url), workers=workers, timeout=timeout,
-                          submission_timeout=submission_timeout, students=students, budget=budget, regrade=regrade)
-            for assignment in assignments]
+    courses = [Course.load(root, assignment, db_url) for assignment in assignments]
+    check_sandbox(True)
+    workers = check_workers(workers)
+    runs = [AssignmentRun(course, workers=workers, timeout=timeout, submission_timeout=submission_timeout,
+                          students=students, budget=budget, regrade=regrade) for course in courses]
     with tempfile.TemporaryDirectory(prefix="initcourse-fast-") as scratch:
         per_student: dict[str, list[tuple[AssignmentRun, job.Job]]] = {}
         for run in runs:
@@ -1236,12 +1245,16 @@ def rel(path: Path) -> str:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python3 tools/course.py grade", description=__doc__.split("\n\n")[0])
     p.add_argument("assignments", metavar="NN-topic", nargs="+",
-                   help="the assignment(s) to grade, e.g. 03-xavier (several: graded one after another, or "
-                        "together with --fast)")
-    p.add_argument("--fast", action="store_true",
-                   help="the fast path: one job per student for all the assignments named, kernels forked from "
-                        "one parent per student, unchanged `experiment` cells skipped (same points per cell; "
-                        "docs/grading.md)")
+                   help="the assignment(s) to grade, e.g. 03-xavier (several: one job per student for all "
+                        "of them; with --full, one after another)")
+    path = p.add_mutually_exclusive_group()
+    path.add_argument("--full", action="store_true",
+                      help="full autograde: a fresh kernel and nbgrader process per notebook, every cell run "
+                           "(experiments' outputs in the feedback); implied by --no-sandbox, --prepare and --merge")
+    path.add_argument("--fast", action="store_true",
+                      help="the fast path (the default): one job per student for all the assignments named, kernels "
+                           "forked from one parent per student, unchanged `experiment` cells skipped (same points "
+                           "per cell; docs/grading.md)")
     p.add_argument("--root", default=str(REPO), help="nbgrader course root (default: the repository)")
     p.add_argument("--workers", type=int, default=None, help="parallel autograde processes (default: the CPU count)")
     p.add_argument("--timeout", type=int, default=None, help="Execute.timeout per cell, in s (default: nbgrader_config.py's)")
@@ -1270,19 +1283,27 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def full_path_reasons(args: argparse.Namespace) -> list[str]:
+    """The options given that grade on the full path (empty: the fast path, the default)."""
+    return [flag for flag, given in (("--full", args.full), ("--no-sandbox", args.no_sandbox),
+                                     ("--prepare", args.prepare), ("--merge", args.merge)) if given]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.fast:
-            refused = [flag for flag, given in (("--prepare", args.prepare), ("--merge", args.merge),
-                                                 ("--no-sandbox", args.no_sandbox)) if given]
-            if refused:
-                raise GradeError(f"--fast runs confined kernels on local workers or Dask; it cannot be combined "
-                                 f"with {', '.join(refused)} (grade without --fast for those)")
+        full = full_path_reasons(args)
+        if args.fast and full:
+            raise GradeError(f"the fast path runs confined kernels on local workers or Dask; it cannot be "
+                             f"combined with {', '.join(full)} (leave out --fast: those grade on the full path)")
+        if not full:
             runs = grade_fast(Path(args.root), args.assignments, db_url=args.db, workers=args.workers,
                               timeout=args.timeout, submission_timeout=args.submission_timeout, students=args.student,
                               progress=not args.no_progress, budget=args.budget, regrade=args.regrade, dask=args.dask)
         else:
+            if full != ["--full"]:
+                print(f"[grade] {', '.join(full)}: grading on the full path (the fast path runs only confined "
+                      f"kernels, on local workers or Dask)", file=sys.stderr)
             if len(args.assignments) > 1 and (args.prepare or args.merge):
                 raise GradeError("--prepare and --merge take one assignment at a time")
             runs = [grade_class(Course.load(Path(args.root), assignment, args.db), workers=args.workers,
