@@ -26,6 +26,7 @@ looks at the cells the grading path would skip there, next to the student's own 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -472,6 +473,14 @@ def notebook_problems(nb, name: str, experiments: dict[str, str] | None = None) 
     answers = set().union(*(_bound(t) for c, t in zip(cells, trees) if t and _nbgrader(c).get("solution")))
     graded = [i for i, c in enumerate(cells) if _nbgrader(c).get("grade")]
 
+    @functools.cache
+    def reads(j: int) -> frozenset[str]:
+        """The names cell j reads before it binds them. ``_read_before_rebinding`` treats each
+        name on its own (it only intersects with, subtracts or discards fixed names), so its
+        answer for any set S is ``reads(j) & S``: computed once per cell, not once per pair."""
+        every_name = _targets(trees[j]) | _used(trees[j])
+        return frozenset(_read_before_rebinding(trees[j].body, every_name))
+
     for i, cell in enumerate(cells):
         if not skipped[i]:
             continue
@@ -499,7 +508,7 @@ def notebook_problems(nb, name: str, experiments: dict[str, str] | None = None) 
         for j in range(i + 1, len(cells)):
             if skipped[j] or trees[j] is None:
                 continue
-            read = _read_before_rebinding(trees[j].body, set(changed))
+            read = reads(j) & changed
             if read:
                 verb = "defines or changes" if read - defined else "defines"
                 problems.append(f"{where} {verb} {_names(read)}, which later cell {label[j]} reads")

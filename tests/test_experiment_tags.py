@@ -242,3 +242,36 @@ def test_a_submission_is_checked_against_the_solution_tags(tmp_path):
     edited = code("demo", "scale = 2  # mine", tagged=True)          # not skipped: it runs
     submitted = write(tmp_path, SETUP, edited, reads, TEST, name="edited.ipynb")
     assert tag_problems(submitted, experiments=experiments) == []
+
+
+READ_CASES = [
+    "x = x + 1",
+    "for i in range(n):\n    total = total + i\nelse:\n    done = total",
+    "with open(p) as f:\n    data = f.read()\nprint(data, f)",
+    "if flag:\n    a = 1\nelse:\n    b = a\nprint(a, b)",
+    "try:\n    y = risky(y)\nexcept ValueError as e:\n    print(e, y)\nfinally:\n    z = y",
+    "def g():\n    return h\nh = 1\nclass C:\n    v = w\nw = g()",
+    "global q\nq = q * 2\nr: int\nprint(r)\nwhile k:\n    k -= 1",
+    "import numpy as np\nnp = np.asarray(np)\nlst[0] = lst[1]\nlst.append(lst)",
+]
+
+
+@pytest.mark.parametrize("source", READ_CASES + [c.source for path in SOLUTIONS
+                                                  for c in nbformat.read(path, as_version=4).cells
+                                                  if c.cell_type == "code"][::7])
+def test_reads_before_rebinding_are_computed_once_per_cell_and_agree_with_the_pairwise_walk(source):
+    """``notebook_problems`` asks each later cell once for every name it reads before binding
+    (``_read_before_rebinding`` with every name of the cell) and intersects; that must equal
+    asking with each set of names it passes — here every subset of up to two of the cell's
+    names, and the names an earlier cell binds."""
+    from itertools import combinations
+
+    from initgrader.experiments import _read_before_rebinding, _targets, _used, parse
+
+    tree = parse(source)
+    every = _targets(tree) | _used(tree)
+    once = _read_before_rebinding(tree.body, set(every))
+    names = sorted(every | {"unrelated"})
+    for size in (1, 2):
+        for live in combinations(names, size):
+            assert _read_before_rebinding(tree.body, set(live)) == once & set(live), (source, live)
