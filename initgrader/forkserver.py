@@ -21,7 +21,8 @@ The grader talks to the parent over its stdin and stdout, one JSON object per li
      "preload": ["torch", …]}                                             → {"pid": n, "imports_s": s}
     {"op": "poll", "pid": n}                                              → {"code": null | int}
     {"op": "signal", "pid": n, "signum": s}                               → {}
-    {"op": "clean"}   (kill every other process in the sandbox; wipe /tmp and HOME) → {"killed": n}
+    {"op": "clean"}   (kill every other process in the sandbox; wipe /tmp and HOME) → {"killed": n, "left": n,
+                                                                             "cpu_s": {"parent": s, "kernels": s}}
     {"op": "exit"}
 
 Those two pipes are moved off fds 0 and 1 before any child exists, and every child closes
@@ -36,6 +37,7 @@ the orphans a notebook leaves (``clean``).
 import ctypes
 import json
 import os
+import resource
 import shutil
 import signal
 import sys
@@ -51,12 +53,18 @@ def threads() -> int:
 
 
 def import_libraries() -> float:
-    """What every notebook's kernel needs: IPython, ipykernel, NumPy, SciPy, matplotlib."""
+    """What every notebook's kernel needs: IPython, ipykernel, NumPy, SciPy, matplotlib and
+    pyplot. matplotlib reads ``MPLBACKEND`` once, when it is imported: set it first, as
+    ipykernel does in a kernel it starts, or every forked kernel's figures would go to Agg
+    (``plt.show()`` would show nothing). The backend module itself is imported by the
+    kernel, on its first figure (it hooks into that kernel's IPython)."""
     began = time.perf_counter()
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import IPython  # noqa: F401
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
     import matplotlib  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
     import numpy  # noqa: F401
     import scipy.linalg  # noqa: F401
     import scipy.special  # noqa: F401
@@ -171,7 +179,14 @@ def clean() -> dict:
     reap()
     for folder in ("/tmp", os.environ.get("HOME", "/home/student")):
         wipe(folder)
-    return {"killed": killed, "left": len(others())}
+    return {"killed": killed, "left": len(others()), "cpu_s": cpu_seconds()}
+
+
+def cpu_seconds() -> dict:
+    """CPU seconds so far of this parent (its imports, its forks) and of every process it has
+    reaped — the kernels and whatever they started: for the bench, never for a verdict."""
+    mine, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"parent": round(mine.ru_utime + mine.ru_stime, 3), "kernels": round(reaped.ru_utime + reaped.ru_stime, 3)}
 
 
 def reap() -> None:

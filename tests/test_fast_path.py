@@ -190,6 +190,24 @@ def test_unchanged_experiment_cells_are_skipped_and_a_changed_one_runs(both_ways
     assert reader["skipped"] == 0 and "'x'" in reader["experiments_ran"], reader
 
 
+def _output_kinds(root: CourseRoot, student: str, assignment: str) -> dict[str, list[str]]:
+    """cell id → the kinds of its outputs (stream name, or the MIME types of a display)."""
+    return {c.id: [o.get("name") or ",".join(sorted(o.get("data", {}))) for o in c.outputs]
+            for c in _notebook(root, student, assignment).cells if c.cell_type == "code"}
+
+
+def test_cells_that_run_on_the_fast_path_show_what_they_show_on_the_full_path(both_ways):
+    """READS skips nothing on the fast path: each cell's outputs are of the same kinds as on
+    the full path — figures included (a forked kernel must use the inline backend, as a fresh
+    kernel does, though its parent imported matplotlib before the kernel existed)."""
+    full, quick = both_ways["roots"]["full"], both_ways["roots"]["fast"]
+    shown = _output_kinds(full, READS, VARIANCE)
+    assert any("image/png" in kind for kinds in shown.values() for kind in kinds), shown
+    assert _output_kinds(quick, READS, VARIANCE) == shown
+    edited = SKIPPED_IDS[0]
+    assert _output_kinds(quick, EDITED, VARIANCE)[edited] == _output_kinds(full, EDITED, VARIANCE)[edited]
+
+
 def test_a_parent_with_a_second_thread_refuses_to_fork():
     from initgrader import forked
 
