@@ -103,6 +103,7 @@ class IsolatedExecute(Execute):
         self._serves = 0
         self._student_s = 0.0
         self._output_bytes: dict[int, int] = {}
+        self._cpu_began, self._checks_cpu_s = time.process_time(), 0.0
         if self.sandbox:
             sandbox.bubblewrap()  # refuse to grade unconfined by accident
         stubbed = frozenset(grade_id.split("-")[1] for grade_id in self._tests if grade_id.count("-") >= 2)
@@ -118,6 +119,7 @@ class IsolatedExecute(Execute):
             except forked.ForkServerError as error:  # grade this notebook the full path's way
                 self.log.warning("no kernel parent (%s): a fresh confined kernel grades this notebook", error)
                 self._kernels, self._fallback = None, str(error)
+        self._kernel_cpu_began = dict(self._kernels.cpu_s) if self._kernels is not None else None
         if self._kernels is not None:
             self._confinement, self._staging = self._kernels.confinement_for(folder, stubbed, allowed, nb)
             private = None
@@ -153,9 +155,24 @@ class IsolatedExecute(Execute):
         line = {"notebook": resources["nbgrader"].get("notebook", ""), "student_s": round(self._student_s, 3),
                 "budget_s": self.submission_budget, "restarts": self._restarts, "stopped": self._gone,
                 "skipped": self._skipped, **({"experiments_ran": self._ran_experiments} if self._ran_experiments else {}),
-                **({"no_parent": self._fallback} if self._fallback else {})}
+                **({"no_parent": self._fallback} if self._fallback else {}), "cpu_s": self.cpu_seconds()}
         with open(self.report_file, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
+
+    def cpu_seconds(self) -> dict:
+        """Where this notebook's CPU went, for the bench (never for a verdict): this process
+        (nbclient, the graded cells' checks and the proxy's grader half: ``grader``, of which
+        ``checks``), and on the fast path the kernel and what it started (``kernel``) and the
+        parent's own work since the last notebook (``parent``: its imports of the frameworks),
+        as the parent reported them."""
+        spent = {"grader": round(time.process_time() - self._cpu_began, 3), "checks": round(self._checks_cpu_s, 3)}
+        if self._kernel_cpu_began is not None and self._kernels is not None:
+            now = self._kernels.cpu_s
+            for name, key in (("kernel", "kernels"), ("parent", "parent")):
+                # a parent replaced mid-notebook starts its counts again from 0
+                spent[name] = round(now[key] - self._kernel_cpu_began[key] if now[key] >= self._kernel_cpu_began[key]
+                                    else now[key], 3)
+        return spent
 
     # ------------------------------------------------------------------ the time budget
 
@@ -279,6 +296,7 @@ class IsolatedExecute(Execute):
             listener.close()
             path.unlink(missing_ok=True)
         channel = proxy.Channel(connection, min(self.cell_budget, self.budget_left()), self.grace)
+        began = time.process_time()
         try:
             printed, error = proxy.evaluate(source, channel)
         except proxy.KernelUnresponsive as exc:
@@ -286,6 +304,8 @@ class IsolatedExecute(Execute):
             self.spend(channel.used_s)
             self.restart(index)
             return [error_output("KernelUnresponsive", str(exc))]
+        finally:
+            self._checks_cpu_s += time.process_time() - began
         channel.close()
         self.spend(channel.used_s)
         outputs = [stream_output(printed)] if printed else []

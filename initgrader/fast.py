@@ -67,6 +67,7 @@ def run_student(student_jobs: list[jobs.Job], experiments: dict[str, dict[str, d
             if code is not None and "code" not in result:  # the runner died before this job ended
                 code_k = code if code != 0 else 1
             outcome = jobs.collect(job_, private / str(k), code_k, result.get("seconds", seconds))
+            outcome.cpu_s = {"autograde": result.get("cpu_s"), "runner_start": ran.get("start", {}).get("cpu_s")}
             if "code" not in result:
                 outcome.log += (private / "fast.log").read_bytes() if (private / "fast.log").exists() else b""
             outcomes.append(outcome)
@@ -133,11 +134,13 @@ def main(plan_path: str) -> int:
     """Run every autograde of ``plan_path`` (written by ``run_student``) with forked kernels;
     each one's output goes to its own log, its status and seconds to ``results.json``."""
     sys.modules.setdefault("rfc3987_syntax", None)  # as initgrader.nbgrader_main
-    from . import forked
+    from nbgrader.apps.autogradeapp import AutogradeApp  # noqa: F401 — imported here, counted as the start
+
+    from . import execute, forked  # noqa: F401
 
     folder = Path(plan_path).parent
     plan = json.loads(Path(plan_path).read_text())
-    results: dict[str, dict] = {}
+    results: dict[str, dict] = {"start": {"cpu_s": round(time.process_time(), 3)}}  # imports: nbgrader, initgrader
     forked.CURRENT = kernels = forked.ForkedKernels(log=folder / "parent.log")
     saved = os.dup(1), os.dup(2)
     try:
@@ -146,11 +149,12 @@ def main(plan_path: str) -> int:
                 os.dup2(log.fileno(), 1)
                 os.dup2(log.fileno(), 2)
             os.chdir(entry["root"])
-            began = time.monotonic()
+            began, cpu = time.monotonic(), time.process_time()
             code = autograde_here(entry["arguments"])
             sys.stdout.flush()
             sys.stderr.flush()
-            results[str(k)] = {"code": code, "seconds": round(time.monotonic() - began, 3)}
+            results[str(k)] = {"code": code, "seconds": round(time.monotonic() - began, 3),
+                               "cpu_s": round(time.process_time() - cpu, 3)}
             (folder / "results.json").write_text(json.dumps(results))
     finally:
         os.dup2(saved[0], 1)

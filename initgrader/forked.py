@@ -140,6 +140,7 @@ class ForkedKernels:
         self.current: sandbox.Confinement | None = None
         self.kernel_env: dict = {}
         self.server = ForkServer([], log or self.private / "parent.log")
+        self.cpu_s = {"parent": 0.0, "kernels": 0.0}  # as the parent last reported them (the bench's)
 
     # ------------------------------------------------------------------ the parent
 
@@ -204,9 +205,11 @@ class ForkedKernels:
         notebook, and before a restart inside one (nothing of the dead kernel survives)."""
         if self.server.alive():
             try:
-                self.server.request({"op": "clean"})
+                reply = self.server.request({"op": "clean"})
             except ForkServerError:
-                pass
+                return
+            if isinstance(reply.get("cpu_s"), dict):
+                self.cpu_s = reply["cpu_s"]
 
     def close(self) -> None:
         self.end_notebook()

@@ -63,6 +63,7 @@ class Outcome:
     autograded: dict[str, bytes]
     log: bytes
     report: list[dict]
+    cpu_s: dict = field(default_factory=dict)  # the fast path's runner: this job's and its start's (the bench's)
 
 
 def run(job: Job, scratch: str | os.PathLike | None = None) -> Outcome:
