@@ -243,3 +243,30 @@ def test_without_a_parent_each_notebook_is_graded_by_a_fresh_confined_kernel(tmp
         with Gradebook(f"sqlite:///{copy}") as gb:
             submission = gb.find_submission(assignment, "solver")
             assert {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades} == expected[assignment]
+
+
+def test_a_rerun_on_the_fast_path_grades_only_what_changed(both_ways, monkeypatch):
+    """Resumable runs (the grading key) on the fast path: a rerun with nothing changed grades
+    no one and keeps every score; after one student edits one notebook, that student's job
+    holds that assignment alone. (Last in the file: it grades the fast root again.)"""
+    from tools import grade
+
+    from initgrader import fast
+
+    quick = both_ways["roots"]["fast"]
+    scores = {(s, a): quick.cell_scores(s, a) for s, plan in both_ways["expected"].items() for a in plan}
+    graded, real = [], fast.run_student
+
+    def recording(student_jobs, experiments=None, scratch=None):
+        graded.append(sorted((j.student, j.assignment) for j in student_jobs))
+        return real(student_jobs, experiments, scratch)
+
+    monkeypatch.setattr(fast, "run_student", recording)
+    grade.grade_fast(quick.path, [SETUP, VARIANCE, XAVIER], workers=2, progress=False, budget=300.0)
+    assert graded == []
+    assert {(s, a): quick.cell_scores(s, a) for s, a in scores} == scores
+
+    _edit_cell(quick.path / "submitted" / "solver" / VARIANCE / f"{VARIANCE}.ipynb", SKIPPED_IDS[1])
+    grade.grade_fast(quick.path, [SETUP, VARIANCE, XAVIER], workers=2, progress=False, budget=300.0)
+    assert graded == [[("solver", VARIANCE)]]
+    assert {(s, a): quick.cell_scores(s, a) for s, a in scores} == scores
