@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             for k in range(args.students):
                 root.submit_entries(f"student-{k:03d}", assignment, solved)
         courses = [Course.load(root.path, a) for a in assignments]
-        from tools.bench_isolation import busy_seconds
+        from tools.bench_isolation import busy_seconds, cpu_measure
 
         ways = [(f"{n} worker(s)", "full", {"workers": n}) for n in counts]
         if args.dask:
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         mine = [cpu[label] for label, way, _ in ways if way == path]
         if mine:
             per_sub = statistics.fmean(mine) / args.students
-            print(f"{path} path, CPU per submission (machine-wide busy time, /proc/stat, whole run): {per_sub:.1f} s → "
+            print(f"{path} path, CPU per submission ({cpu_measure()}, whole run): {per_sub:.1f} s → "
                   f"at most {120 / per_sub:.1f} submissions/min on 2 idle cores")
     print("fixed costs per run: " + ", ".join(f"{k} {v:.0f} s" for k, v in fixed.items() if k != "autograde"))
     print(f"\none submission of {args.assignment}, autograded alone")
