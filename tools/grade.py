@@ -892,15 +892,17 @@ class AssignmentRun:
         self.graded_keys.record(student, self.keys.get(student) if result.status == "graded" else None)
         return result
 
-    def conclude(self) -> ClassRun:
-        """Feedback, grades.csv and the summary, once every job is over."""
+    def conclude(self, export: bool = True) -> ClassRun:
+        """Feedback, grades.csv and the summary, once every job is over. ``export`` False
+        leaves grades.csv to a later run's conclude (it exports every assignment at once)."""
         course, results = self.course, self.results
         grades_csv = course.root / "grades.csv"
         feedback = ["generate_feedback", course.assignment, "--force"]
         autograded = [name for name in self.names if course.autograded(name).is_dir()]
         # feedback and export only read the gradebook: run them side by side
         with ThreadPoolExecutor(max_workers=2) as pool:
-            done = [pool.submit(run_nbgrader, course, "export", f"--to={grades_csv}", what="nbgrader export")]
+            done = [pool.submit(run_nbgrader, course, "export", f"--to={grades_csv}", what="nbgrader export")] \
+                if export else []
             if self.students:  # nbgrader fails on a named student with nothing autograded (refused)
                 done += [pool.submit(run_nbgrader, course, *feedback, f"--student={glob.escape(name)}",
                                      what=f"generate_feedback for {name}") for name in autograded]
@@ -1047,7 +1049,8 @@ def grade_fast(root: Path, assignments: list[str], *, db_url: str | None = None,
             runner.close()
         for run in runs:
             run.lap("autograde")
-    return [run.conclude() for run in runs]
+    # grades.csv holds every assignment of the gradebook: export it once, with the last
+    return [run.conclude(export=run is runs[-1]) for run in runs]
 
 
 def experiment_table(course: Course) -> dict[str, dict[str, str]]:
