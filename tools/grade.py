@@ -894,7 +894,7 @@ class AssignmentRun:
 
     def conclude(self, export: bool = True) -> ClassRun:
         """Feedback, grades.csv and the summary, once every job is over. ``export`` False
-        leaves grades.csv to a later run's conclude (it exports every assignment at once)."""
+        leaves grades.csv to the caller (nbgrader's export writes every assignment at once)."""
         course, results = self.course, self.results
         grades_csv = course.root / "grades.csv"
         feedback = ["generate_feedback", course.assignment, "--force"]
@@ -1049,8 +1049,13 @@ def grade_fast(root: Path, assignments: list[str], *, db_url: str | None = None,
             runner.close()
         for run in runs:
             run.lap("autograde")
-    # grades.csv holds every assignment of the gradebook: export it once, with the last
-    return [run.conclude(export=run is runs[-1]) for run in runs]
+    # Each assignment's feedback is one nbgrader process over the class, and feedback only reads
+    # the gradebook: run them side by side, one per worker. grades.csv holds every assignment of
+    # the gradebook: export it once, after them.
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(runs)))) as pool:
+        concluded = list(pool.map(lambda run: run.conclude(export=False), runs))
+    run_nbgrader(runs[-1].course, "export", f"--to={runs[-1].course.root / 'grades.csv'}", what="nbgrader export")
+    return concluded
 
 
 def experiment_table(course: Course) -> dict[str, dict[str, str]]:
