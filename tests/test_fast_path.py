@@ -270,3 +270,36 @@ def test_a_rerun_on_the_fast_path_grades_only_what_changed(both_ways, monkeypatc
     grade.grade_fast(quick.path, [SETUP, VARIANCE, XAVIER], workers=2, progress=False, budget=300.0)
     assert graded == [[("solver", VARIANCE)]]
     assert {(s, a): quick.cell_scores(s, a) for s, a in scores} == scores
+
+
+def test_a_cell_past_the_timeout_is_interrupted_and_the_forked_kernel_goes_on(tmp_path):
+    """nbclient interrupts a cell past ``Execute.timeout`` (SIGINT to the kernel's process
+    group): a forked kernel must raise KeyboardInterrupt and go on, as a fresh one does — not
+    die and restart without the student's earlier definitions."""
+    from nbformat import v4
+    from tools import grade
+
+    from initgrader import fast, job
+
+    root = CourseRoot.create(tmp_path, [VARIANCE])
+    expected = root.submit_class(VARIANCE, {"looper": {g: "solution" for g in root.answer_ids(VARIANCE)}})["looper"]
+    path = root.path / "submitted" / "looper" / VARIANCE / f"{VARIANCE}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    first_answer = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    nb.cells.insert(first_answer + 1, v4.new_code_cell("import time\nwhile True:\n    time.sleep(0.05)"))
+    nbformat.write(nb, path)
+    job_ = grade.JobMaker(grade.Course.load(root.path, VARIANCE), tmp_path, timeout=5, sandbox=True, limit=900,
+                          budget=300.0).for_student("looper")
+    from nbgrader.api import Gradebook
+
+    for way, outcome in (("full", job.run(job_, tmp_path)), ("fast", fast.run_student([job_], scratch=tmp_path)[0])):
+        assert outcome.code == 0, outcome.log.decode()[-2000:]
+        assert outcome.report[0]["restarts"] == 0, (way, outcome.report)
+        copy = tmp_path / f"{way}.db"
+        copy.write_bytes(outcome.gradebook)
+        with Gradebook(f"sqlite:///{copy}") as gb:
+            submission = gb.find_submission(VARIANCE, "looper")
+            assert {g.name: float(g.score) for n in submission.notebooks for g in n.grades} == expected, way
+        autograded = nbformat.reads(outcome.autograded[f"{VARIANCE}.ipynb"].decode(), as_version=4)
+        looped = next(c for c in autograded.cells if c.source.startswith("import time\nwhile True"))
+        assert [o.get("ename") for o in looped.outputs] == ["KeyboardInterrupt", "CellTimeoutError"], way
