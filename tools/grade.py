@@ -901,8 +901,7 @@ class AssignmentRun:
         autograded = [name for name in self.names if course.autograded(name).is_dir()]
         # feedback and export only read the gradebook: run them side by side
         with ThreadPoolExecutor(max_workers=2) as pool:
-            done = [pool.submit(run_nbgrader, course, "export", f"--to={grades_csv}", what="nbgrader export")] \
-                if export else []
+            done = [pool.submit(export_grades, course)] if export else []
             if self.students:  # nbgrader fails on a named student with nothing autograded (refused)
                 done += [pool.submit(run_nbgrader, course, *feedback, f"--student={glob.escape(name)}",
                                      what=f"generate_feedback for {name}") for name in autograded]
@@ -1054,8 +1053,13 @@ def grade_fast(root: Path, assignments: list[str], *, db_url: str | None = None,
     # the gradebook: export it once, after them.
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(runs)))) as pool:
         concluded = list(pool.map(lambda run: run.conclude(export=False), runs))
-    run_nbgrader(runs[-1].course, "export", f"--to={runs[-1].course.root / 'grades.csv'}", what="nbgrader export")
+    export_grades(runs[-1].course)
     return concluded
+
+
+def export_grades(course: Course) -> None:
+    """``nbgrader export`` to the course root's grades.csv: every assignment of the gradebook."""
+    run_nbgrader(course, "export", f"--to={course.root / 'grades.csv'}", what="nbgrader export")
 
 
 def experiment_table(course: Course) -> dict[str, dict[str, str]]:
