@@ -16,6 +16,7 @@ the machine's busy time during each autograde (/proc/stat), so run it on an idle
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import subprocess
@@ -46,36 +47,36 @@ def busy_seconds() -> float:
     machine. A sandboxed kernel is reaped inside its PID namespace, so rusage never sees it."""
     group = _cpu_group()
     if group is not None:
-        if group.name == "cpuacct.usage":
-            return int(group.read_text()) / 1e9
-        return int(dict(line.split() for line in group.read_text().splitlines())["usage_usec"]) / 1e6
+        return _usage_seconds(group)
     user, _nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in open("/proc/stat").readline().split()[1:9])
     return (user + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-_CPU_GROUP: list = []
+def _usage_seconds(usage: Path) -> float:
+    """CPU seconds in a cgroup's usage file: v1 ``cpuacct.usage`` (ns), v2 ``cpu.stat`` (``usage_usec``)."""
+    if usage.name == "cpuacct.usage":
+        return int(usage.read_text()) / 1e9
+    return int(dict(line.split() for line in usage.read_text().splitlines())["usage_usec"]) / 1e6
 
 
+@functools.cache
 def _cpu_group() -> Path | None:
     """The usage file of a cgroup of our own (v1 cpuacct, or v2), this process moved into it."""
-    if not _CPU_GROUP:
-        _CPU_GROUP.append(None)
-        name = f"initcourse-bench-{os.getpid()}"
-        for folder, usage in ((Path("/sys/fs/cgroup/cpuacct"), "cpuacct.usage"), (Path("/sys/fs/cgroup/unified"), "cpu.stat"),
-                              (Path("/sys/fs/cgroup"), "cpu.stat")):
-            try:
-                if not (folder / "cgroup.procs").exists():
-                    continue
-                group = folder / name
-                group.mkdir(exist_ok=True)
-                (group / "cgroup.procs").write_text(str(os.getpid()))
-                int((group / usage).read_text().split()[1 if usage == "cpu.stat" else 0])
-            except (OSError, ValueError, IndexError):
+    name = f"initcourse-bench-{os.getpid()}"
+    for folder, usage in ((Path("/sys/fs/cgroup/cpuacct"), "cpuacct.usage"), (Path("/sys/fs/cgroup/unified"), "cpu.stat"),
+                          (Path("/sys/fs/cgroup"), "cpu.stat")):
+        try:
+            if not (folder / "cgroup.procs").exists():
                 continue
-            _CPU_GROUP[0] = group / usage
-            atexit.register(_leave_cpu_group, folder, group)
-            break
-    return _CPU_GROUP[0]
+            group = folder / name
+            group.mkdir(exist_ok=True)
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+            _usage_seconds(group / usage)
+        except (OSError, ValueError, KeyError):
+            continue
+        atexit.register(_leave_cpu_group, folder, group)
+        return group / usage
+    return None
 
 
 def _leave_cpu_group(parent: Path, group: Path) -> None:
