@@ -208,8 +208,10 @@ class ForkedKernels:
                 reply = self.server.request({"op": "clean"})
             except ForkServerError:
                 return
-            if isinstance(reply.get("cpu_s"), dict):
-                self.cpu_s = reply["cpu_s"]
+            cpu = reply.get("cpu_s")
+            # numbers only: a reply of another shape leaves the last counts (the bench's, never a verdict's)
+            if isinstance(cpu, dict) and all(type(cpu.get(k)) in (int, float) for k in ("parent", "kernels")):
+                self.cpu_s = {k: float(cpu[k]) for k in ("parent", "kernels")}
 
     def close(self) -> None:
         self.end_notebook()

@@ -303,3 +303,29 @@ def test_a_cell_past_the_timeout_is_interrupted_and_the_forked_kernel_goes_on(tm
         autograded = nbformat.reads(outcome.autograded[f"{VARIANCE}.ipynb"].decode(), as_version=4)
         looped = next(c for c in autograded.cells if c.source.startswith("import time\nwhile True"))
         assert [o.get("ename") for o in looped.outputs] == ["KeyboardInterrupt", "CellTimeoutError"], way
+
+
+@pytest.mark.parametrize("reply, counted", [
+    ({"killed": 0, "cpu_s": {"parent": 1.5, "kernels": 2}}, {"parent": 1.5, "kernels": 2.0}),
+    ({"killed": 0, "cpu_s": {"parent": "1.5", "kernels": 2.0}}, None),
+    ({"killed": 0, "cpu_s": {"parent": True, "kernels": 2.0}}, None),
+    ({"killed": 0, "cpu_s": [1, 2]}, None),
+    ({"killed": 0}, None),
+])
+def test_the_parents_cpu_counts_are_kept_only_as_numbers(reply, counted):
+    """The counts the parent reports after a notebook feed the bench only; a reply of another
+    shape leaves the last counts as they were instead of breaking the notebook's report."""
+    from initgrader import forked
+
+    class Server:
+        def alive(self):
+            return True
+
+        def request(self, message):
+            assert message == {"op": "clean"}
+            return reply
+
+    kernels = object.__new__(forked.ForkedKernels)
+    kernels.server, kernels.cpu_s = Server(), {"parent": 0.25, "kernels": 0.5}
+    kernels.kernel_died()
+    assert kernels.cpu_s == (counted or {"parent": 0.25, "kernels": 0.5})
