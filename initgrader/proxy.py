@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import contextlib
 import io
 import math
@@ -59,7 +60,9 @@ class Channel:
     def remaining_s(self) -> float:
         return max(0.0, self.budget_s - self.used_s)
 
-    def request(self, op: str, **fields) -> dict:
+    def request(self, op: str, max_reply_bytes: int = 0, **fields) -> dict:
+        """Send one request, wait for its reply (at most ``max_reply_bytes``, by default
+        ``MAX_REPLY_BYTES``)."""
         if self.broken:
             raise KernelUnresponsive(self.broken)
         start = time.perf_counter()
@@ -69,7 +72,7 @@ class Channel:
             self._timeout = timeout
         try:
             wire.send(self.sock, {"op": op, **fields})
-            reply = wire.receive(self.sock, MAX_REPLY_BYTES)
+            reply = wire.receive(self.sock, max_reply_bytes or MAX_REPLY_BYTES)
         except (OSError, EOFError, wire.WireError) as exc:
             self.broken = _why_broken(exc)
             raise KernelUnresponsive(self.broken) from None
@@ -98,6 +101,52 @@ def _why_broken(exc: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------- stand-ins
+
+class CallsInARow:
+    """Calls of one ``RemoteFunction`` with the same arguments, made in the kernel a batch
+    at a time (op ``call_in_a_row``): each call of this object returns the next call's result
+    or raises its error, after replaying what that call printed and warned — the check sees
+    what as many single calls would show it, in the same order. Only the grader's copy of a
+    generator argument moves once per batch, to where the kernel's ended: nothing reads it
+    between the calls of a row."""
+
+    #: Bytes of results the kernel collects before it answers (plus one result of any size).
+    BATCH_BYTES = 8 << 20
+
+    def __init__(self, remote: RemoteFunction, count: int, args: tuple, kwargs: dict) -> None:
+        self._remote, self._left, self._args, self._kwargs = remote, int(count), args, kwargs
+        self._ready: collections.deque = collections.deque()
+        self.__name__ = remote.__name__
+
+    def __getattr__(self, name: str):  # describe, track, …: how the function's calls are named
+        return getattr(self._remote, name)
+
+    def __call__(self, *args, **kwargs):
+        if args != self._args or kwargs.keys() != self._kwargs.keys() \
+                or any(v is not self._kwargs[k] and v != self._kwargs[k] for k, v in kwargs.items()):
+            raise RuntimeError("CallsInARow: called with arguments other than its own")
+        if not self._ready:
+            self._fetch()
+        return self._remote._outcome(self._ready.popleft())
+
+    def _fetch(self) -> None:
+        if self._left <= 0:
+            raise RuntimeError("CallsInARow: called more often than its count")
+        value = self._remote._request("call_in_a_row", args=list(self._args), kwargs=self._kwargs,
+                                      count=self._left, max_bytes=self.BATCH_BYTES,
+                                      max_reply_bytes=MAX_REPLY_BYTES + self.BATCH_BYTES)
+        replies = value.get("replies") if isinstance(value, dict) else None
+        if not (isinstance(replies, list) and 0 < len(replies) <= self._left
+                and all(isinstance(r, dict) and isinstance(r.get("status"), str) for r in replies)
+                and isinstance(value.get("rng_states"), list)):
+            raise KernelUnresponsive("the kernel's reply broke the rules: calls in a row without their results")
+        given = (*self._args, *self._kwargs.values())
+        for arg, state in zip(given, value["rng_states"]):
+            if isinstance(arg, np.random.Generator) and isinstance(state, dict):
+                arg.bit_generator.state = state  # the kernel drew from its copy: advance ours alike
+        self._left -= len(replies)
+        self._ready.extend(replies)
+
 
 class RemoteValue:
     """A name of the notebook that is not callable: shown by its repr, nothing more."""
@@ -169,21 +218,38 @@ class RemoteFunction:
 
     # --- one request, its output and its outcome ----------------------------------------
 
-    def _request(self, op: str, **fields):
-        from initkit.checks._engine import CheckFailed, NotImplementedYet, timeout_message
+    def in_a_row(self, count: int, *args, **kwargs) -> CallsInARow | RemoteFunction:
+        """``count`` calls with these arguments, made in the kernel a batch at a time (what
+        ``initkit.checks._engine.calls_for_array`` looks for). Arguments holding an array go
+        call by call: the kernel sends back what a call changed in them."""
+        if any(isinstance(a, np.ndarray) for a in (*args, *kwargs.values())):
+            return self
+        return CallsInARow(self, count, args, kwargs)
+
+    def _request(self, op: str, max_reply_bytes: int = 0, **fields):
+        from initkit.checks._engine import CheckFailed, timeout_message
 
         channel = self._channel
         if channel.remaining_s <= 0:
             raise CheckFailed(timeout_message(channel.budget_s))
-        reply = channel.request(op, handle=self._facts["handle"], budget_s=channel.remaining_s, **fields)
+        reply = channel.request(op, handle=self._facts["handle"], budget_s=channel.remaining_s,
+                                max_reply_bytes=max_reply_bytes, **fields)
+        value = self._outcome(reply)
+        if op == "call" and not (isinstance(value, dict) and "result" in value
+                                 and isinstance(value.get("rng_states"), list)):
+            raise KernelUnresponsive("the kernel's reply broke the rules: a call without a result")
+        return value
+
+    def _outcome(self, reply: dict):
+        """The value of one reply (one call's, or one request's), or its error raised here,
+        after replaying what the student's code printed and warned."""
+        from initkit.checks._engine import CheckFailed, NotImplementedYet, timeout_message
+
+        channel = self._channel
         _replay_noise(reply)
         status = reply["status"]
         if status == "ok":
-            value = reply.get("value")
-            if op == "call" and not (isinstance(value, dict) and "result" in value
-                                     and isinstance(value.get("rng_states"), list)):
-                raise KernelUnresponsive("the kernel's reply broke the rules: a call without a result")
-            return value
+            return reply.get("value")
         if status == "check_failed":
             cls = NotImplementedYet if reply.get("not_implemented") else CheckFailed
             raise cls(str(reply.get("message", ""))[:4 * wire.MAX_MESSAGE])

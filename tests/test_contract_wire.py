@@ -9,6 +9,7 @@ carries ``Fraction``, ``Decimal`` and ``complex`` as data (they were lost before
 catalogue entries changed verdict through the grader).
 """
 
+import io
 import sys
 from pathlib import Path
 
@@ -38,7 +39,7 @@ class LoopbackChannel(proxy.Channel):
         super().__init__(sock=None)
         self.server = kernel_serve._Server(kernel_serve.CALL_BUDGET_S, capture=None, alarm=None)
 
-    def request(self, op: str, **fields) -> dict:
+    def request(self, op: str, max_reply_bytes: int = 0, **fields) -> dict:
         self.calls += 1
         request = wire.decode(wire.encode({"op": op, **fields}))
         # the serve loop's capture and watchdog, here around one request (pytest keeps the fds)
@@ -150,3 +151,123 @@ def test_a_kernel_that_sends_garbage_for_the_unseeded_probe_fails_the_aspect_not
         adapted.unseeded = lambda shape, seeds: [{"values": "nope"}] * 4
         with pytest.raises(AssertionError, match="in a form the check cannot read"):
             checks.check_xavier_uniform(adapted, aspect="rng")
+
+
+# --- the random checks' draws: calls in a row, one round trip per batch (issue 19) ---------------
+
+RANDOM_TARGETS = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "truncated_normal",
+                  "variance_scaling", "orthogonal")
+RANDOM_ENTRIES = sorted(k for k, e in {**MISTAKES, **CORRECT}.items()
+                        if e.target in RANDOM_TARGETS and e.track == "numpy")
+# Orthogonal's single-call run sends 4,500 requests (~10 s an entry): a third of its entries,
+# right and wrong, stand for the rest — the batching is the same code for every entry.
+RANDOM_ENTRIES = [k for k in RANDOM_ENTRIES if not k.startswith("orthogonal/")] + \
+    [k for k in RANDOM_ENTRIES if k.startswith("orthogonal/")][::3]
+
+
+def _through_the_grader(entry, batched: bool, monkeypatch) -> tuple[dict, int]:
+    """(failing aspects with their messages, requests sent) for ``entry`` graded through the
+    loopback kernel, its draws batched (``in_a_row``) or one call per request."""
+    with monkeypatch.context() as m:
+        if not batched:
+            m.delattr(proxy.RemoteFunction, "in_a_row")
+        with in_kernel(entry.fn, entry.target) as (fn, channel):
+            found = failing_aspects(getattr(checks, f"check_{entry.target}"), fn, 0, fixed=entry.fixed)
+            return found, channel.calls
+
+
+@pytest.mark.parametrize("key", RANDOM_ENTRIES)
+def test_batched_draws_give_every_random_entry_the_verdict_and_message_of_single_calls(key, monkeypatch):
+    """Every random initializer of the NumPy catalogue, right and wrong, graded through the
+    wire twice: its draws batched and call by call. Same failing aspects, same messages
+    (what the function printed included); the batched run needs far fewer round trips."""
+    entry = {**MISTAKES, **CORRECT}[key]
+    batched, batched_requests = _through_the_grader(entry, True, monkeypatch)
+    single, single_requests = _through_the_grader(entry, False, monkeypatch)
+    assert batched == single
+    assert set(batched) == set(entry.fails)
+    if not entry.fails:  # every aspect ran to the end: the draws are most of the calls
+        assert batched_requests * 3 < single_requests, (batched_requests, single_requests)
+
+
+def test_calls_in_a_row_stop_at_the_call_that_raised_and_hand_back_the_calls_before_it():
+    calls = []
+
+    def third_call_raises(shape, rng=None):
+        calls.append(len(calls))
+        print(f"call {len(calls)}")
+        if len(calls) == 3:
+            raise ValueError("third call")
+        return rng.standard_normal(shape)
+
+    with in_kernel(third_call_raises, "xavier_uniform") as (fn, channel):
+        rng = np.random.default_rng(0)
+        row = fn.in_a_row(5, (2, 2), rng=rng)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            first, second = row((2, 2), rng=rng), row((2, 2), rng=rng)
+        assert out.getvalue() == "call 1\ncall 2\n"  # each call's own output, when it is taken
+        with pytest.raises(ValueError, match="third call"), contextlib.redirect_stdout(out):
+            row((2, 2), rng=rng)
+        assert out.getvalue().endswith("call 3\n")
+        assert calls == [0, 1, 2] and channel.calls == 2  # resolve, then one batch: no call past the error
+        expected = np.random.default_rng(0)
+        assert np.array_equal(first, expected.standard_normal((2, 2)))
+        assert np.array_equal(second, expected.standard_normal((2, 2)))
+
+
+@pytest.mark.parametrize("target", ["xavier_uniform", "orthogonal"])
+def test_calls_in_a_row_stop_after_a_result_the_contract_refuses(target, monkeypatch):
+    """The kernel makes no call a loop of single calls would not make: the calls (the
+    diagnosis's after the failure included) and the message are the same both ways."""
+    def graded(batched: bool):
+        calls = []
+
+        def second_result_is_a_list(shape, rng=None):
+            calls.append(shape)
+            return rng.standard_normal(shape) if len(calls) != 2 else [0.0] * 4
+
+        with monkeypatch.context() as m:
+            if not batched:
+                m.delattr(proxy.RemoteFunction, "in_a_row")
+            with in_kernel(second_result_is_a_list, target) as (fn, _):
+                found = failing_aspects(getattr(checks, f"check_{target}"), fn, 0,
+                                        only=("distribution",), first=True)
+        return found, calls
+
+    (batched, batched_calls), (single, single_calls) = graded(True), graded(False)
+    assert "returned a builtins.list" in batched["distribution"]
+    assert (batched, batched_calls) == (single, single_calls)
+
+
+def test_calls_in_a_row_fetch_again_past_the_byte_limit(monkeypatch):
+    monkeypatch.setattr(proxy.CallsInARow, "BATCH_BYTES", 100)
+    with in_kernel(lambda shape, rng=None: rng.standard_normal(shape), "xavier_uniform") as (fn, channel):
+        rng = np.random.default_rng(1)
+        got = list(checks._engine.calls_for_array(fn, "xavier_uniform", (3, 3), 7, rng=rng))
+        assert channel.calls == 1 + 4  # resolve; then 72 bytes a call, a batch stops at ≥ 100: 2, 2, 2, 1
+    expected = np.random.default_rng(1)
+    assert all(np.array_equal(g, expected.standard_normal((3, 3))) for g in got)
+    assert rng.bit_generator.state == expected.bit_generator.state  # ours moved as the kernel's did
+
+
+@pytest.mark.parametrize("garbage", [
+    {"replies": "nope", "rng_states": []},
+    {"replies": [], "rng_states": []},
+    {"replies": [{"status": "ok", "value": np.zeros((2, 2))}] * 6, "rng_states": []},  # more than asked
+    {"replies": [{"value": np.zeros((2, 2))}], "rng_states": []},
+    {"replies": [{"status": "ok", "value": np.zeros((2, 2))}]},
+])
+def test_a_kernel_that_answers_calls_in_a_row_with_garbage_is_unresponsive(garbage, monkeypatch):
+    with in_kernel(lambda shape, rng=None: rng.standard_normal(shape), "xavier_uniform") as (fn, channel):
+        monkeypatch.setattr(channel.server, "calls_in_a_row",
+                            lambda request: {"status": "ok", "value": garbage})
+        rng = np.random.default_rng(0)
+        row = fn.in_a_row(5, (2, 2), rng=rng)
+        with pytest.raises(proxy.KernelUnresponsive, match="calls in a row without their results"):
+            row((2, 2), rng=rng)
+
+
+def test_arguments_holding_an_array_are_not_batched():
+    with in_kernel(lambda shape, x=None, rng=None: rng.standard_normal(shape), "xavier_uniform") as (fn, _):
+        assert fn.in_a_row(3, (2, 2), x=np.zeros(2), rng=np.random.default_rng(0)) is fn

@@ -34,6 +34,15 @@ def sleeper(seconds):
     time.sleep(seconds)
     return "woke"
 
+calls = []
+
+def third_call_sleeps(shape, rng=None):
+    calls.append(1)
+    print("call", len(calls))
+    if len(calls) == 3:
+        time.sleep(30)
+    return rng.standard_normal(shape)
+
 kernel_serve.serve(sys.argv[1], float(sys.argv[3]))
 '''
 
@@ -107,3 +116,27 @@ def test_a_call_that_ends_in_time_is_not_interrupted_later(kernel):
     sleeper = resolve("sleeper")
     for _ in range(3):
         assert call(channel, sleeper, 0.6, budget_s=1.0)["value"]["result"] == "woke"
+
+
+def test_calls_in_a_row_past_the_watchdog_hand_back_the_calls_before_it_then_time_out(kernel):
+    """The kernel's watchdog stops the third call of a row at the loop's 2 s budget: the first
+    two results come back, then the timeout (as three single calls would end), and the loop
+    serves on."""
+    import numpy as np
+
+    from initgrader import proxy
+    from initkit.checks._engine import CheckFailed
+
+    channel, resolve = kernel
+    fn = proxy.RemoteFunction(channel, "third_call_sleeps", proxy._resolve(channel, "third_call_sleeps"))
+    rng = np.random.default_rng(0)
+    row = fn.in_a_row(5, (2, 3), rng=rng)
+    start = time.monotonic()
+    first, second = row((2, 3), rng=rng), row((2, 3), rng=rng)
+    with pytest.raises(CheckFailed, match="took over"):
+        row((2, 3), rng=rng)
+    assert time.monotonic() - start < 10  # stopped at the loop's budget, not after 30 s
+    expected = np.random.default_rng(0)
+    assert np.array_equal(first, expected.standard_normal((2, 3)))
+    assert np.array_equal(second, expected.standard_normal((2, 3)))
+    assert call(channel, resolve("quiet"), 4)["value"]["result"] == 8

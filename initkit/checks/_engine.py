@@ -173,20 +173,42 @@ def hint_for_exception(exc: BaseException) -> str:
 def call_for_array(fn: Callable, name: str, shape: tuple, *args, **kwargs) -> np.ndarray:
     """Call a random initializer and insist on the contract: a finite float ndarray of ``shape``."""
     out = call_student(fn, name, shape, *args, **kwargs)
-    call = describe_for(fn, name, (shape, *args), kwargs)
+    problem = contract_problem(out, shape)
+    if problem:
+        raise CheckFailed(f"{describe_for(fn, name, (shape, *args), kwargs)} returned {problem}")
+    return out
+
+
+def contract_problem(out, shape: tuple) -> str | None:
+    """What breaks the contract of a random initializer's result (the end of a sentence that
+    starts "… returned"), or None for a finite float ndarray of ``shape``."""
     if not isinstance(out, np.ndarray):
-        raise CheckFailed(
-            f"{call} returned a {type(out).__module__}.{type(out).__name__}; "
-            "the contract asks for a numpy.ndarray (np.asarray(...) converts)."
-        )
+        return (f"a {type(out).__module__}.{type(out).__name__}; "
+                "the contract asks for a numpy.ndarray (np.asarray(...) converts).")
     if not np.issubdtype(out.dtype, np.floating):
-        raise CheckFailed(f"{call} returned an array of dtype {out.dtype}; expected a float dtype.")
+        return f"an array of dtype {out.dtype}; expected a float dtype."
     if out.shape != tuple(shape):
-        raise CheckFailed(f"{call} returned shape {out.shape}; expected {tuple(shape)}.")
+        return f"shape {out.shape}; expected {tuple(shape)}."
     if not np.all(np.isfinite(out)):
         bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
-        raise CheckFailed(f"{call} returned {bad} non-finite values (nan or inf).")
-    return out
+        return f"{bad} non-finite values (nan or inf)."
+    return None
+
+
+def calls_for_array(fn: Callable, name: str, shape: tuple, count: int, **kwargs):
+    """``count`` calls ``call_for_array(fn, name, shape, **kwargs)`` in a row, made and checked
+    one at a time as they are iterated: the same calls, results and errors, in the same order,
+    as a loop of ``call_for_array``.
+
+    A function that lives in another process — the isolated grader's stand-in for the
+    student's function (``initgrader.proxy.RemoteFunction``) — may offer ``in_a_row(count,
+    shape, **kwargs)`` on its class: a callable that makes the calls there a batch at a time
+    and returns one call's result (or raises its error) per call, saving a round trip per call.
+    """
+    in_a_row = getattr(type(fn), "in_a_row", None) if count > 1 else None
+    source = fn if in_a_row is None else in_a_row(fn, count, shape, **kwargs)
+    for _ in range(count):
+        yield call_for_array(source, name, shape, **kwargs)
 
 
 def expect_value_error(fn: Callable, name: str, why: str, *args, **kwargs) -> None:

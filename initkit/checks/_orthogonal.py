@@ -19,7 +19,7 @@ from scipy import special
 
 from . import _stats
 from . import _engine
-from ._engine import CheckFailed, Context, call_for_array, describe_for, expect_value_error, fmt
+from ._engine import CheckFailed, Context, call_for_array, calls_for_array, describe_for, expect_value_error, fmt
 from ._random import assert_rng_discipline
 
 NAME = "orthogonal"
@@ -155,8 +155,8 @@ def _haar_sample(fn, shape: tuple, rng: np.random.Generator) -> _HaarSample:
     k, m = min(shape), max(shape)
     diag, det, first, mean, coord = (np.empty((N_PER_SHAPE, k), bool), [], np.empty(N_PER_SHAPE),
                                      np.empty(N_PER_SHAPE), np.empty(N_PER_SHAPE))
-    for i in range(N_PER_SHAPE):
-        w = call_for_array(fn, NAME, shape, rng=rng).astype(np.float64)
+    for i, w in enumerate(calls_for_array(fn, NAME, shape, N_PER_SHAPE, rng=rng)):
+        w = w.astype(np.float64)
         diag[i] = np.diagonal(w) > 0
         if rows == cols and rows % 2 == 0:
             det.append(np.linalg.det(w) > 0)  # g^n·det Q with n even: the gain's sign cancels

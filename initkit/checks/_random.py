@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _stats
 from . import _engine
-from ._engine import (CheckFailed, Context, call_for_array, describe_for, expect_value_error, fmt, ratio,
+from ._engine import (CheckFailed, Context, call_for_array, calls_for_array, describe_for, expect_value_error, fmt, ratio,
                       rng_words)
 from ._laws import Law
 
@@ -61,7 +61,7 @@ def draw(fn, spec: RandomSpec, case: Case, n_target: int, rng: np.random.Generat
     kwargs = {k: v for k, v in case.kwargs.items() if k not in fixed}
     size = math.prod(case.shape)
     calls = max(1, math.ceil(n_target / size))
-    parts = [call_for_array(fn, spec.name, case.shape, rng=rng, **kwargs).ravel() for _ in range(calls)]
+    parts = [out.ravel() for out in calls_for_array(fn, spec.name, case.shape, calls, rng=rng, **kwargs)]
     if calls > 1 and size > 1 and np.array_equal(parts[0], parts[1]):
         source, _, _ = rng_words(fn)
         raise CheckFailed(
