@@ -264,8 +264,9 @@ class _Server:
         each guarded as a single ``call`` is, with the rest of the request's budget: one reply
         per call, as ``guarded`` makes it but holding the bare result. It stops after a call
         that raised or timed out, after a result the contract refuses
-        (``_engine.contract_problem``: the grader would stop there too), or once the results
-        hold ``max_bytes``. The generators' states after the last call come back once."""
+        (``_engine.contract_problem``: the grader would stop there too), after a call that
+        printed or warned, or once the results hold ``max_bytes``. The generators' states
+        after the last call come back once."""
         fn = self.handles[request["handle"]]
         args, kwargs = list(request.get("args", ())), dict(request.get("kwargs", {}))
         given = [*args, *kwargs.values()]
@@ -280,6 +281,8 @@ class _Server:
             replies.append({k: v for k, v in reply.items() if k == "value" or v})  # no empty noise
             if reply["status"] != "ok" or _engine.contract_problem(reply["value"], args[0]):
                 break
+            if reply["printed"] or reply["warnings"]:  # its text rides in the reply's header,
+                break                                   # which wire.MAX_HEADER_BYTES bounds
             size += reply["value"].nbytes
         states = [a.bit_generator.state if isinstance(a, np.random.Generator) else None for a in given]
         return {"status": "ok", "value": {"replies": replies, "rng_states": _trimmed(states)},

@@ -271,3 +271,22 @@ def test_a_kernel_that_answers_calls_in_a_row_with_garbage_is_unresponsive(garba
 def test_arguments_holding_an_array_are_not_batched():
     with in_kernel(lambda shape, x=None, rng=None: rng.standard_normal(shape), "xavier_uniform") as (fn, _):
         assert fn.in_a_row(3, (2, 2), x=np.zeros(2), rng=np.random.default_rng(0)) is fn
+
+
+def test_a_right_answer_that_prints_a_lot_in_every_call_keeps_its_verdict_through_the_grader():
+    """A call's printed text rides in the reply's JSON header (≤ wire.MAX_HEADER_BYTES): the
+    Haar test's 1,500 calls a shape, printing 4 KB of non-ASCII each (escaped ×6), would not
+    fit in one — a call that prints ends its batch, and the answer passes as it does
+    in-process."""
+    from initkit.mistakes import reference
+
+    right = reference("orthogonal")
+
+    def chatty(shape, gain=1.0, rng=None):
+        print("é" * 5000)
+        return right(shape, gain=gain, rng=rng)
+
+    here = failing_aspects(checks.check_orthogonal, chatty, 0, only=("distribution",))
+    with in_kernel(chatty, "orthogonal") as (fn, _):
+        there = failing_aspects(checks.check_orthogonal, fn, 0, only=("distribution",))
+    assert there == here == {}
