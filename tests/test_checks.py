@@ -3,6 +3,8 @@ the catalogue pass every aspect; every catalogued mistake fails exactly its list
 a blank exercise fails every aspect with "not implemented yet". This is the smoke version of
 the calibration (a few seeds); tools/calibrate.py runs the full one."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,10 @@ from initkit.mistakes import CORRECT, MISTAKES, reference
 from verdicts import failing_aspects
 
 SMOKE_SEEDS = (0, 1)
+#: The sweeps below run every seed 0–99. Under mutation testing (mutmut sets
+#: MUTANT_UNDER_TEST) they run 0–9: a mutant that survives runs every test that covers its
+#: function, and these sweeps are 400 of the selection's 470 s (tools/mutation.py).
+SWEEP_SEEDS = range(10) if os.environ.get("MUTANT_UNDER_TEST") else range(100)
 TARGETS = list(checks.TARGETS)
 
 
@@ -150,7 +156,7 @@ def test_orthogonal_distribution_verdicts_hold_at_seeds_0_to_99(key, monkeypatch
     monkeypatch.setattr(_engine, "_diagnosis_or_nothing", lambda *args: "")
     entry = {**MISTAKES, **CORRECT}[key]
     expected = "distribution" in entry.fails
-    wrong = [seed for seed in range(100)
+    wrong = [seed for seed in SWEEP_SEEDS
              if ("distribution" in failing_aspects(checks.check_orthogonal, entry.fn, seed,
                                                    only=("distribution",))) != expected]
     assert not wrong, wrong
@@ -186,7 +192,7 @@ def test_issue_17_wrong_answers_fail_their_aspects_at_seeds_0_to_99(key, monkeyp
     monkeypatch.setattr(_engine, "_diagnosis_or_nothing", lambda *args: "")
     entry = MISTAKES[key]
     check = getattr(checks, f"check_{entry.target}")
-    missed = [seed for seed in range(100)
+    missed = [seed for seed in SWEEP_SEEDS
               if set(failing_aspects(check, entry.fn, seed, only=entry.fails)) != set(entry.fails)]
     assert not missed, missed
 
@@ -196,7 +202,7 @@ def test_issue_17_wrong_answers_fail_their_aspects_at_seeds_0_to_99(key, monkeyp
 def test_issue_17_correct_but_different_answers_pass_at_seeds_0_to_99(key):
     entry = CORRECT[key]
     check = getattr(checks, f"check_{entry.target}")
-    failed = {seed: sorted(f) for seed in range(100) if (f := failing_aspects(check, entry.fn, seed))}
+    failed = {seed: sorted(f) for seed in SWEEP_SEEDS if (f := failing_aspects(check, entry.fn, seed))}
     assert not failed, failed
 
 

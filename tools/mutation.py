@@ -7,7 +7,9 @@
 Which modules are mutated and which test files run against each mutant is
 ``[tool.mutmut]`` in pyproject.toml. mutmut copies the repository into ``mutants/`` (git
 ignores it) and mutates only that copy; it runs with ``nice -n 19`` and one child at a time,
-so it can share a small machine. A finished run resumes for free: mutmut re-tests only
+so it can share a small machine. A mutant that survives costs every test that covers its
+function (about 100 s of the selection under mutmut: ``tests/test_checks.py``'s seeds 0–99
+sweeps, 400 of its 470 s, run seeds 0–9 when ``MUTANT_UNDER_TEST`` is set). A finished run resumes for free: mutmut re-tests only
 mutants whose function changed.
 
 The report (``calibration/mutation-<date>.md``, replacing the previous one) gives per
@@ -39,7 +41,9 @@ INTRO = """# Mutation testing of initkit
 Written by `python3 tools/course.py mutation` (tools/mutation.py, mutmut {version}): each
 mutant is one small change to one function of a module listed in pyproject.toml's
 `[tool.mutmut]` `only_mutate`, run against the fast test files listed there
-(`pytest_add_cli_args_test_selection`). *killed*: a test failed; *survived*: every test
+(`pytest_add_cli_args_test_selection`; their seeds 0–99 sweeps run seeds 0–9 under mutmut,
+which sets `MUTANT_UNDER_TEST`, since a surviving mutant runs every test covering its
+function). *killed*: a test failed; *survived*: every test
 covering the function passed; *timeout*: the tests ran past mutmut's limit (counted as
 caught); *other*: mutmut's "no tests" (no selected test calls that function) and similar.
 The survival rate leaves out survivors argued equivalent in tools/mutation.py's
