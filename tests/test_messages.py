@@ -241,3 +241,58 @@ def test_a_torch_message_prints_the_call_that_reproduces_it():
     tensor = eval(call.group(1), {"torch": torch})
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         MISTAKES["torch:xavier_uniform/no_no_grad"].fn(tensor, generator=torch.Generator())
+
+
+# --- the rng aspect: one message per broken rule, word for word (issue 21) -------------------------
+
+def _rng_mistakes(target: str) -> dict:
+    """Four ways to break the rng rules around initkit's own ``target`` (right in every other
+    way): {name: function}."""
+    from initkit.mistakes import reference
+
+    right = reference(target)
+
+    def fresh_entropy(shape, *args, rng=None, **kwargs):  # ignores rng: a new seed each call
+        return right(shape, *args, rng=np.random.default_rng(), **kwargs)
+
+    def fixed_seed(shape, *args, rng=None, **kwargs):
+        return right(shape, *args, rng=np.random.default_rng(0), **kwargs)
+
+    def touches_global(shape, *args, rng=None, **kwargs):
+        np.random.random()
+        return right(shape, *args, rng=rng, **kwargs)
+
+    def none_is_fixed(shape, *args, rng=None, **kwargs):
+        return right(shape, *args, rng=rng or np.random.default_rng(0), **kwargs)
+
+    return {f.__name__: f for f in (fresh_entropy, fixed_seed, touches_global, none_is_fixed)}
+
+
+RNG_MESSAGES = {
+    "fresh_entropy": "two calls {call} with generators seeded alike returned different values: draw every random "
+                     "number from `rng` (e.g. {example}), nothing else.",
+    "fixed_seed": "calls {call} with generators seeded differently returned the same values: your function ignores "
+                  "`rng` (a fixed seed inside?).",
+    "touches_global": "your function changed NumPy's global random state (np.random.*): draw from the `rng` argument "
+                      "instead, so results are reproducible.",
+    "none_is_fixed": "two calls {target}({shape}) without a seed returned the same values: with rng=None use a fresh "
+                     "np.random.default_rng().",
+}
+RNG_CASES = {  # target: (the rng aspect's shape, the example draw its message gives)
+    "xavier_uniform": ("(4, 3)", "rng.uniform(-bound, bound, size=shape)"),
+    "kaiming_normal": ("(4, 3)", "rng.normal(0.0, std, size=shape)"),
+    "truncated_normal": ("(4, 3)", "rng.normal(0.0, std, size=shape)"),
+    "orthogonal": ("(5, 3)", "rng.normal(0.0, std, size=shape)"),
+}
+
+
+@pytest.mark.parametrize("target", sorted(RNG_CASES))
+@pytest.mark.parametrize("mistake", sorted(RNG_MESSAGES))
+def test_each_broken_rng_rule_gets_its_own_message_word_for_word(target, mistake):
+    shape, example = RNG_CASES[target]
+    fn = _rng_mistakes(target)[mistake]
+    expected = RNG_MESSAGES[mistake].format(call=f"{target}({shape}, rng=rng)", example=example, target=target,
+                                            shape=shape)
+    for seed in (0, 7):
+        assert failing_aspects(getattr(checks, f"check_{target}"), fn, seed, only=("rng",)) == \
+            {"rng": f"{target} — rng: {expected}"}
