@@ -296,3 +296,28 @@ def test_each_broken_rng_rule_gets_its_own_message_word_for_word(target, mistake
     for seed in (0, 7):
         assert failing_aspects(getattr(checks, f"check_{target}"), fn, seed, only=("rng",)) == \
             {"rng": f"{target} — rng: {expected}"}
+
+
+# --- orthogonality: the Gram matrix, its tolerance and the norms, word for word (issue 21) -------
+
+@pytest.mark.parametrize("wrong_when", ["wide", "tall"])
+def test_an_orthogonal_matrix_off_by_a_factor_is_told_its_gram_error_tolerance_and_norms(wrong_when):
+    """1.5·Q: W·Wᵀ (wide) or Wᵀ·W (tall) is 2.25·I, 1.25 off I; every row (wide) or column
+    (tall) has norm 1.5. The tolerance is 4·k·2⁻²⁴, k the long side (``_tolerance``)."""
+    from initkit.mistakes import reference
+
+    right = reference("orthogonal")
+
+    def scaled(shape, gain=1.0, rng=None):
+        w = right(shape, gain=gain, rng=rng)
+        tall = shape[0] > shape[1]
+        return 1.5 * w if tall == (wrong_when == "tall") else w
+
+    message = failing_aspects(checks.check_orthogonal, scaled, 4, only=("orthogonality",))["orthogonality"]
+    rows, cols = map(int, re.search(r"orthogonal\(\((\d+), (\d+)\), rng=rng\)", message).groups())
+    assert (rows > cols) == (wrong_when == "tall")
+    which = "Wᵀ·W" if wrong_when == "tall" else "W·Wᵀ"
+    tolerance = 4 * max(rows, cols) * 2.0**-24
+    assert message == (f"orthogonal — orthogonality: orthogonal(({rows}, {cols}), rng=rng): {which} should be "
+                       f"gain²·I = 1·I, but differs from it by up to 1.25 (tolerance {tolerance:.1e}); its "
+                       f"rows/columns have norms 1.5…1.5, expected 1.")
