@@ -236,3 +236,30 @@ def test_the_independence_tests_pass_float32_values_with_float32_collisions():
     x = entry.fn((300, 400), distribution="uniform", rng=np.random.default_rng(0))
     assert np.unique(np.abs(x)).size < x.size - 100  # collisions do happen
     assert failing_aspects(checks.check_variance_scaling, entry.fn, 0) == {}
+
+
+RANDOM_SPECS = ["XAVIER_UNIFORM", "XAVIER_NORMAL", "KAIMING_UNIFORM", "KAIMING_NORMAL", "TRUNCATED_NORMAL",
+                "VARIANCE_SCALING"]
+
+
+@pytest.mark.parametrize("spec_name", RANDOM_SPECS)
+def test_a_random_check_grades_its_specs_aspects_in_order_each_bound_to_the_spec(spec_name):
+    """``random_aspects`` builds each random check's aspects when ``initkit.checks`` is
+    imported; here it is called again (mutation testing can only see a function a test calls):
+    interface, scale, distribution, arguments, errors when the spec has error cases, rng — the
+    check's own aspects — each the module's aspect function bound to the spec."""
+    from initkit.checks import _initializers, _random
+
+    spec = getattr(_initializers, spec_name)
+    aspects = _random.random_aspects(spec)
+    expected = ["interface", "scale", "distribution", "arguments", *(["errors"] if spec.error_cases else []), "rng"]
+    assert list(aspects) == expected == list(getattr(checks, f"check_{spec.name}").aspects)
+    for name, aspect in aspects.items():
+        assert aspect.func is getattr(_random, f"_{name}") and aspect.args == (spec,), name
+
+
+def test_some_random_checks_have_an_errors_aspect_and_some_do_not():
+    from initkit.checks import _initializers
+
+    with_errors = {name for name in RANDOM_SPECS if getattr(_initializers, name).error_cases}
+    assert with_errors and set(RANDOM_SPECS) - with_errors
