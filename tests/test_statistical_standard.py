@@ -363,3 +363,27 @@ def test_a_recorded_reference_check_reports_every_sub_test_p_value():
         "distribution/diagonal-positive-per-position", "distribution/adjacent-signs-agree", "distribution/det-positive",
         "distribution/ks-haar-diagonal-entry"]
     assert all(0 <= p <= 1 for _, p in sink)
+
+
+@pytest.mark.parametrize("target, bounded", [("xavier_uniform", True), ("kaiming_normal", False)])
+def test_recorded_scale_and_distribution_p_values_are_labelled_per_case_and_sub_test(target, bounded):
+    """What tools/null_pvalues.py reads: per case k, scale's mean, second moment and (a bounded
+    law) its two edges; distribution's KS with the true standardisation and the four order
+    tests; plus the exact repeat/reuse limits (1.0 = held). p-values in [0, 1], and not the same
+    at another seed."""
+    from initkit.checks._engine import recording_null_p_values
+
+    def recorded(aspect: str, seed: int) -> list:
+        with recording_null_p_values() as sink, contextlib.redirect_stdout(io.StringIO()):
+            getattr(checks, f"check_{target}")(reference(target), aspect=aspect, seed=seed)
+        return sink
+
+    limits = ["repeats-below-limit-holds", "reused-values-below-limit-holds"]
+    edges = ["reaches-lower-edge", "reaches-upper-edge"] if bounded else []
+    orders = [f"order-axis{a}-{kind}" for a in (0, 1) for kind in ("value", "magnitude")]
+    for aspect, per_case in (("scale", [*limits, "mean", "second-moment", *edges]),
+                             ("distribution", ["ks-true-standardisation", "ks-decomposition-holds", *limits, *orders])):
+        first, other = recorded(aspect, 0), recorded(aspect, 1)
+        assert [label for label, _ in first] == [f"{aspect}/{k}/{name}" for k in (0, 1) for name in per_case]
+        assert all(0 <= p <= 1 for _, p in first + other)
+        assert [p for _, p in first] != [p for _, p in other]
