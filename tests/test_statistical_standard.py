@@ -220,6 +220,28 @@ def test_binomial_interval_has_exact_tails_of_at_most_half_alpha_each():
     assert stats.binom.sf(hi, 1500, 0.5) <= 0.125e-7 < stats.binom.sf(hi - 1, 1500, 0.5)
 
 
+@pytest.mark.parametrize("n, alpha, p", [(1500, 0.25e-7, 0.5), (20_000, 1e-7, 0.0124), (40, 1e-3, 0.5)])
+@pytest.mark.parametrize("off_by", [0, 3])
+def test_binomial_interval_is_the_exact_one_even_when_scipys_quantiles_land_inside_it(n, alpha, p, off_by,
+                                                                                       monkeypatch):
+    """The interval is the narrowest with both tails ≤ α/2: P(X < lo) ≤ α/2 < P(X ≤ lo) and
+    P(X > hi) ≤ α/2 < P(X ≥ hi). scipy's ppf/isf give it; where they land ``off_by`` inside
+    (rounding at extreme quantiles), the outward steps reach it all the same."""
+    ppf, isf = stats.binom.ppf, stats.binom.isf
+    monkeypatch.setattr(stats.binom, "ppf", lambda q, k, p_: ppf(q, k, p_) + off_by)
+    monkeypatch.setattr(stats.binom, "isf", lambda q, k, p_: isf(q, k, p_) - off_by)
+    lo, hi = _stats.binomial_interval(n, alpha, p=p)
+    assert stats.binom.cdf(lo - 1, n, p) <= alpha / 2 < stats.binom.cdf(lo, n, p)
+    assert stats.binom.sf(hi, n, p) <= alpha / 2 < stats.binom.sf(hi - 1, n, p)
+
+
+def test_binomial_interval_of_two_coin_flips():
+    """P(X = 0) = P(X = 2) = ¼: at α = 0.1 neither tail may go (¼ > 0.05), at α = 0.9 both go
+    (¼ ≤ 0.45)."""
+    assert _stats.binomial_interval(2, 0.1) == (0, 2)
+    assert _stats.binomial_interval(2, 0.9) == (1, 1)
+
+
 # --- the checks' time budget against nbgrader's cell timeout --------------------------------
 
 def _cell_timeout() -> float:
