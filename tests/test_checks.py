@@ -263,3 +263,16 @@ def test_some_random_checks_have_an_errors_aspect_and_some_do_not():
 
     with_errors = {name for name in RANDOM_SPECS if getattr(_initializers, name).error_cases}
     assert with_errors and set(RANDOM_SPECS) - with_errors
+
+
+def test_free_cases_drop_the_arguments_a_preset_fixes_and_the_repeats_that_leaves():
+    """A Keras preset (HeUniform) fixes mode and distribution: the arguments aspect's cases keep
+    only what the preset leaves free, each distinct case once, in their first order."""
+    from initkit.checks._random import Case, free_cases
+
+    cases = [Case((3, 4), {"mode": "fan_in", "scale": 2.0}), Case((3, 4), {"mode": "fan_out", "scale": 2.0}),
+             Case((5, 2), {"scale": 1.0}), Case((3, 4), {"scale": 2.0, "mode": "fan_avg"})]
+    assert free_cases(cases, {"mode": "fan_in"}) == [Case((3, 4), {"scale": 2.0}), Case((5, 2), {"scale": 1.0})]
+    assert free_cases(cases, {}) == cases[:3] + [cases[3]]
+    assert free_cases(cases, {"mode": "fan_in", "scale": 1.0}) == [Case((3, 4), {}), Case((5, 2), {})]
+    assert [c.kwargs for c in cases][0] == {"mode": "fan_in", "scale": 2.0}  # the spec's own cases untouched
