@@ -321,3 +321,25 @@ def test_an_orthogonal_matrix_off_by_a_factor_is_told_its_gram_error_tolerance_a
     assert message == (f"orthogonal — orthogonality: orthogonal(({rows}, {cols}), rng=rng): {which} should be "
                        f"gain²·I = 1·I, but differs from it by up to 1.25 (tolerance {tolerance:.1e}); its "
                        f"rows/columns have norms 1.5…1.5, expected 1.")
+
+
+def test_the_interface_aspect_says_what_it_tried_and_which_call_broke():
+    """Its ✓ line counts the shapes it tried; a function that needs a generator breaks on
+    the call without one, named as the student would write it."""
+    import contextlib
+    import io
+
+    from initkit.mistakes import reference
+
+    right = reference("xavier_uniform")
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        checks.check_xavier_uniform(right, aspect="interface")
+    assert shown.getvalue() == "✓ xavier_uniform: interface (2 shapes)\n"
+
+    def needs_a_generator(shape, gain=1.0, rng=None):
+        return right(shape, gain=gain, rng=np.random.default_rng(rng.integers(9)))
+
+    assert failing_aspects(checks.check_xavier_uniform, needs_a_generator, 0, only=("interface",)) == {
+        "interface": "xavier_uniform — interface: xavier_uniform((4, 3)) raised AttributeError: 'NoneType' object "
+                     "has no attribute 'integers' — in your function."}
