@@ -276,3 +276,27 @@ def test_free_cases_drop_the_arguments_a_preset_fixes_and_the_repeats_that_leave
     assert free_cases(cases, {}) == cases[:3] + [cases[3]]
     assert free_cases(cases, {"mode": "fan_in", "scale": 1.0}) == [Case((3, 4), {}), Case((5, 2), {})]
     assert [c.kwargs for c in cases][0] == {"mode": "fan_in", "scale": 2.0}  # the spec's own cases untouched
+
+
+def test_a_keras_layout_orthogonal_is_graded_on_the_same_matrices_flattened_to_two_dimensions():
+    """Keras initializers are graded on 2-D shapes only (COURSE.md §5): each shape of the
+    arguments aspect, (rows, *rest), becomes (rows, prod(rest)) — the same matrix — and the
+    gains stay."""
+    import math
+
+    def spy(layout):
+        right, calls = reference("orthogonal"), []
+
+        def fn(shape, gain=1.0, rng=None):
+            calls.append((tuple(shape), gain))
+            return right(shape, gain=gain, rng=rng)
+
+        if layout:
+            fn.layout = layout
+        return fn, calls
+
+    (torch_fn, torch_calls), (keras_fn, keras_calls) = spy(None), spy("keras")
+    for fn in (torch_fn, keras_fn):
+        checks.check_orthogonal(fn, aspect="arguments", seed=3)
+    assert any(len(shape) > 2 for shape, _ in torch_calls)
+    assert keras_calls == [((shape[0], math.prod(shape[1:])), gain) for shape, gain in torch_calls]
