@@ -300,3 +300,25 @@ def test_a_keras_layout_orthogonal_is_graded_on_the_same_matrices_flattened_to_t
         checks.check_orthogonal(fn, aspect="arguments", seed=3)
     assert any(len(shape) > 2 for shape, _ in torch_calls)
     assert keras_calls == [((shape[0], math.prod(shape[1:])), gain) for shape, gain in torch_calls]
+
+
+@pytest.mark.parametrize("aspect", ["scale", "distribution"])
+def test_the_pass_line_counts_every_value_the_aspect_drew(aspect):
+    """✓ kaiming_normal: scale (2 shapes, 2.6e+05 samples): the count is the sum over the
+    aspect's cases of the values drawn (the protocol test masks it as a float)."""
+    import contextlib
+    import io
+    import re
+
+    right, drawn = reference("kaiming_normal"), []
+
+    def counted(shape, *args, **kwargs):
+        out = right(shape, *args, **kwargs)
+        drawn.append(out.size)
+        return out
+
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        checks.check_kaiming_normal(counted, aspect=aspect, seed=2)
+    count = float(re.search(r"(\d\.\de\+\d\d) samples", shown.getvalue()).group(1))
+    assert count == float(f"{sum(drawn):.1e}")
