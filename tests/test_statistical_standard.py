@@ -409,3 +409,16 @@ def test_recorded_scale_and_distribution_p_values_are_labelled_per_case_and_sub_
         assert [label for label, _ in first] == [f"{aspect}/{k}/{name}" for k in (0, 1) for name in per_case]
         assert all(0 <= p <= 1 for _, p in first + other)
         assert [p for _, p in first] != [p for _, p in other]
+
+
+def test_haar_cdf_is_the_law_of_one_coordinate_of_a_uniform_point_on_the_sphere():
+    """Exact cases: on the sphere of R³ a coordinate is uniform on [−1, 1] (Archimedes); on the
+    circle it is cos θ, θ uniform, so F(x) = 1 − arccos(x)/π. In R^m, q₁² ~ Beta(½, (m − 1)/2)."""
+    from initkit.checks._orthogonal import _haar_cdf
+
+    x = np.array([-1.0, -0.7, -0.2, 0.0, 0.3, 0.9, 1.0])
+    assert _haar_cdf(x, 3) == pytest.approx((x + 1) / 2, abs=1e-12)
+    assert _haar_cdf(x, 2) == pytest.approx(1 - np.arccos(x) / np.pi, abs=1e-12)
+    for m in (5, 8):
+        beta = stats.beta(0.5, (m - 1) / 2)
+        assert _haar_cdf(x, m) == pytest.approx(0.5 + 0.5 * np.sign(x) * beta.cdf(x**2), abs=1e-12)
