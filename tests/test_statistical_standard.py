@@ -422,3 +422,36 @@ def test_haar_cdf_is_the_law_of_one_coordinate_of_a_uniform_point_on_the_sphere(
     for m in (5, 8):
         beta = stats.beta(0.5, (m - 1) / 2)
         assert _haar_cdf(x, m) == pytest.approx(0.5 + 0.5 * np.sign(x) * beta.cdf(x**2), abs=1e-12)
+
+
+def test_second_moment_interval_of_a_lopsided_bounded_law_is_bernsteins():
+    """N(1, 2²) truncated to [−1, 4]: the mean is not the middle, so the range of (x − μ)² is
+    set by the farther bound, M = max((a − μ)², (b − μ)²). Moments from scipy.stats.truncnorm
+    directly, Bernstein as in the docstring: t = (2LM/3 + √((2LM/3)² + 8nLv)) / (2n)."""
+    n, alpha = 5000, 1e-6
+    law = _laws.truncated_normal(1.0, 2.0, -1.0, 4.0)
+    direct = stats.truncnorm(-1.0, 1.5, loc=1.0, scale=2.0)
+    mu, var = float(direct.mean()), float(direct.var())
+    m4 = float(direct.expect(lambda x: (x - mu) ** 4))
+    big_m, big_l, v = max((-1.0 - mu) ** 2, (4.0 - mu) ** 2), math.log(2 / alpha), m4 - var**2
+    t = (2 * big_l * big_m / 3 + math.sqrt((2 * big_l * big_m / 3) ** 2 + 8 * n * big_l * v)) / (2 * n)
+    assert _stats.second_moment_interval(law, n, alpha) == pytest.approx((var - t, var + t), rel=1e-9)
+
+
+def test_ks_distance_is_scipys_statistic():
+    x = np.sort(np.random.default_rng(3).normal(size=257))
+    assert _stats.ks_distance(stats.norm.cdf(x)) == pytest.approx(stats.kstest(x, "norm").statistic, abs=1e-15)
+
+
+def test_a_constant_sample_is_as_far_as_can_be_from_any_law_once_standardised():
+    """No spread, nothing to standardise by: distance 1 (0 and 0.5 have an exact mean and std 0)."""
+    for value in (0.0, 0.5):
+        assert _stats.standardised_ks_distance(_laws.normal(1.0), np.full(64, value)) == 1.0
+
+
+def test_standardisation_errors_are_in_units_of_the_targets_std():
+    """dm = z_{α/6}·σ/√n / σ for a normal law: the same whatever σ is."""
+    n, alpha = 10_000, 1e-6
+    for std in (0.01, 1.0, 30.0):
+        dm, _, _ = _stats.standardisation_errors(_laws.normal(std), n, alpha)
+        assert dm == pytest.approx(stats.norm.isf(alpha / 6) / math.sqrt(n), rel=1e-12)
