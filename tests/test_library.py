@@ -259,3 +259,31 @@ def test_uniform_law_names_its_interval():
 
     assert _laws.uniform(0.5).name == "U(-0.5, 0.5)"
     assert _laws.uniform(1.0, center=2.0).name == "U(1, 3)"
+
+
+# --- bad input: the value and the rule, word for word (mutation survivors, issue 21) -----------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: initkit.compute_fans((5,)),
+     "fans need at least 2 dimensions in torch layout (out, in, *kernel); received shape (5,)"),
+    (lambda: initkit.calculate_gain("leaky_relu", "0.1"),
+     "param (the negative slope of leaky_relu) must be an int or float, not a bool; received '0.1'"),
+    (lambda: initkit.calculate_gain("relu6"),
+     "nonlinearity must be one of linear, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, "
+     "conv_transpose3d, sigmoid, tanh, relu, leaky_relu, selu; received 'relu6'"),
+    *[(lambda f=f: f((5,)), "shape must have at least 2 dimensions; received (5,) with 1")
+      for f in (initkit.xavier_uniform, initkit.xavier_normal, initkit.kaiming_uniform, initkit.kaiming_normal)],
+    (lambda: initkit.truncated_normal((3,), a=40, b=41),
+     "[a, b] = [40.0, 41.0] holds no probability under N(0.0, 1.0²): it lies too far in the tail"),
+])
+def test_bad_input_is_refused_with_the_value_and_the_rule(call, message):
+    with pytest.raises(ValueError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_orthogonal_of_an_empty_shape_is_empty_and_of_one_by_one_is_plus_or_minus_gain():
+    """O(1) = {+1, −1}: Haar is a fair sign, times the gain."""
+    assert initkit.orthogonal((0, 5)).shape == (0, 5) and initkit.orthogonal((4, 0)).shape == (4, 0)
+    values = {float(initkit.orthogonal((1, 1), gain=2.0, rng=np.random.default_rng(s))[0, 0]) for s in range(40)}
+    assert values == {2.0, -2.0}
