@@ -14,11 +14,15 @@ from initkit.mistakes import CORRECT, MISTAKES, reference
 from verdicts import failing_aspects
 
 SMOKE_SEEDS = (0, 1)
-#: The sweeps below run every seed 0–99. Under mutation testing (mutmut sets
-#: MUTANT_UNDER_TEST) they run 0–9: a mutant that survives runs every test that covers its
-#: function, and these sweeps are 400 of the selection's 470 s (tools/mutation.py).
-SWEEP_SEEDS = range(10) if os.environ.get("MUTANT_UNDER_TEST") else range(100)
 TARGETS = list(checks.TARGETS)
+
+
+def sweep_seeds() -> range:
+    """The seeds of the sweeps below: 0–99; 0–9 while mutmut tests a mutant (it sets
+    MUTANT_UNDER_TEST to the mutant's name — read at each test, not at import, since mutmut
+    may import this module once and fork per mutant). A surviving mutant runs every test that
+    covers its function, and these sweeps are 400 of the selection's 470 s (tools/mutation.py)."""
+    return range(10) if os.environ.get("MUTANT_UNDER_TEST") else range(100)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -156,7 +160,7 @@ def test_orthogonal_distribution_verdicts_hold_at_seeds_0_to_99(key, monkeypatch
     monkeypatch.setattr(_engine, "_diagnosis_or_nothing", lambda *args: "")
     entry = {**MISTAKES, **CORRECT}[key]
     expected = "distribution" in entry.fails
-    wrong = [seed for seed in SWEEP_SEEDS
+    wrong = [seed for seed in sweep_seeds()
              if ("distribution" in failing_aspects(checks.check_orthogonal, entry.fn, seed,
                                                    only=("distribution",))) != expected]
     assert not wrong, wrong
@@ -192,7 +196,7 @@ def test_issue_17_wrong_answers_fail_their_aspects_at_seeds_0_to_99(key, monkeyp
     monkeypatch.setattr(_engine, "_diagnosis_or_nothing", lambda *args: "")
     entry = MISTAKES[key]
     check = getattr(checks, f"check_{entry.target}")
-    missed = [seed for seed in SWEEP_SEEDS
+    missed = [seed for seed in sweep_seeds()
               if set(failing_aspects(check, entry.fn, seed, only=entry.fails)) != set(entry.fails)]
     assert not missed, missed
 
@@ -202,7 +206,7 @@ def test_issue_17_wrong_answers_fail_their_aspects_at_seeds_0_to_99(key, monkeyp
 def test_issue_17_correct_but_different_answers_pass_at_seeds_0_to_99(key):
     entry = CORRECT[key]
     check = getattr(checks, f"check_{entry.target}")
-    failed = {seed: sorted(f) for seed in SWEEP_SEEDS if (f := failing_aspects(check, entry.fn, seed))}
+    failed = {seed: sorted(f) for seed in sweep_seeds() if (f := failing_aspects(check, entry.fn, seed))}
     assert not failed, failed
 
 
