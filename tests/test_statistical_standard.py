@@ -424,16 +424,18 @@ def test_haar_cdf_is_the_law_of_one_coordinate_of_a_uniform_point_on_the_sphere(
         assert _haar_cdf(x, m) == pytest.approx(0.5 + 0.5 * np.sign(x) * beta.cdf(x**2), abs=1e-12)
 
 
-def test_second_moment_interval_of_a_lopsided_bounded_law_is_bernsteins():
-    """N(1, 2²) truncated to [−1, 4]: the mean is not the middle, so the range of (x − μ)² is
-    set by the farther bound, M = max((a − μ)², (b − μ)²). Moments from scipy.stats.truncnorm
-    directly, Bernstein as in the docstring: t = (2LM/3 + √((2LM/3)² + 8nLv)) / (2n)."""
+@pytest.mark.parametrize("a, b", [(-1.0, 4.0), (-3.0, 2.0)])
+def test_second_moment_interval_of_a_lopsided_bounded_law_is_bernsteins(a, b):
+    """N(1, 2²) truncated to [a, b], the upper bound farther from the mean or the lower one:
+    the range of (x − μ)² is set by the farther bound, M = max((a − μ)², (b − μ)²). Moments
+    from scipy.stats.truncnorm directly, Bernstein as in the docstring:
+    t = (2LM/3 + √((2LM/3)² + 8nLv)) / (2n)."""
     n, alpha = 5000, 1e-6
-    law = _laws.truncated_normal(1.0, 2.0, -1.0, 4.0)
-    direct = stats.truncnorm(-1.0, 1.5, loc=1.0, scale=2.0)
+    law = _laws.truncated_normal(1.0, 2.0, a, b)
+    direct = stats.truncnorm((a - 1.0) / 2.0, (b - 1.0) / 2.0, loc=1.0, scale=2.0)
     mu, var = float(direct.mean()), float(direct.var())
     m4 = float(direct.expect(lambda x: (x - mu) ** 4))
-    big_m, big_l, v = max((-1.0 - mu) ** 2, (4.0 - mu) ** 2), math.log(2 / alpha), m4 - var**2
+    big_m, big_l, v = max((a - mu) ** 2, (b - mu) ** 2), math.log(2 / alpha), m4 - var**2
     t = (2 * big_l * big_m / 3 + math.sqrt((2 * big_l * big_m / 3) ** 2 + 8 * n * big_l * v)) / (2 * n)
     assert _stats.second_moment_interval(law, n, alpha) == pytest.approx((var - t, var + t), rel=1e-9)
 
