@@ -296,3 +296,33 @@ def test_a_right_answer_that_prints_a_lot_in_every_call_keeps_its_verdict_throug
     with in_kernel(chatty, "orthogonal") as (fn, _):
         there = failing_aspects(checks.check_orthogonal, fn, 0, only=("distribution",))
     assert there == here == {}
+
+
+def _keras_variance_scaling_entries():
+    try:
+        from initkit.mistakes import load_track
+
+        load_track("keras")
+    except ImportError:
+        return []
+    return sorted(k for k, e in {**MISTAKES, **CORRECT}.items()
+                  if e.track == "keras" and e.target == "variance_scaling")
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("key", _keras_variance_scaling_entries())
+def test_batched_draws_through_the_keras_adapter_keep_verdict_and_message(key, monkeypatch):
+    """The Keras adapter draws a seed from the generator at every call, in the kernel: batched
+    or call by call, the same verdicts and messages for every Keras variance_scaling entry."""
+    entry = {**MISTAKES, **CORRECT}[key]
+
+    def graded(batched: bool) -> dict:
+        with monkeypatch.context() as m:
+            if not batched:
+                m.delattr(proxy.RemoteFunction, "in_a_row")
+            with in_kernel(entry.fn, entry.track_name) as (fn, _):
+                return failing_aspects(checks.check_variance_scaling, checks.from_keras(fn), 0, fixed=entry.fixed)
+
+    batched = graded(True)
+    assert batched == graded(False)
+    assert set(batched) == set(entry.fails)
