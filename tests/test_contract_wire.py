@@ -326,3 +326,23 @@ def test_batched_draws_through_the_keras_adapter_keep_verdict_and_message(key, m
     batched = graded(True)
     assert batched == graded(False)
     assert set(batched) == set(entry.fails)
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("key", [k for k in TORCH_TRACK if "orthogonal" not in k])
+def test_batched_draws_through_the_torch_adapter_keep_verdict_and_message(key, monkeypatch):
+    """Every PyTorch-track entry but orthogonal's (4,500 single calls each), every aspect:
+    batched or call by call, the same verdicts and messages."""
+    entry = {**MISTAKES, **CORRECT}[key]
+    check = getattr(checks, f"check_{entry.target}")
+
+    def graded(batched: bool) -> dict:
+        with monkeypatch.context() as m:
+            if not batched:
+                m.delattr(proxy.RemoteFunction, "in_a_row")
+            with in_kernel(entry.fn, entry.track_name) as (fn, _):
+                return failing_aspects(check, checks.from_torch(fn), 0)
+
+    batched = graded(True)
+    assert batched == graded(False)
+    assert set(batched) == set(entry.fails)
