@@ -257,6 +257,16 @@ def test_calls_in_a_row_fetch_again_past_the_byte_limit(monkeypatch):
     assert rng.bit_generator.state == expected.bit_generator.state  # ours moved as the kernel's did
 
 
+def test_calls_in_a_row_fetch_again_past_the_count_limit(monkeypatch):
+    monkeypatch.setattr(kernel_serve, "MAX_IN_A_ROW", 3)
+    with in_kernel(lambda shape, rng=None: rng.standard_normal(shape), "xavier_uniform") as (fn, channel):
+        rng = np.random.default_rng(2)
+        got = list(checks._engine.calls_for_array(fn, "xavier_uniform", (2, 5), 7, rng=rng))
+        assert channel.calls == 1 + 3  # resolve; then 3, 3 and 1 calls
+    expected = np.random.default_rng(2)
+    assert all(np.array_equal(g, expected.standard_normal((2, 5))) for g in got)
+
+
 @pytest.mark.parametrize("garbage", [
     {"replies": "nope", "rng_states": []},
     {"replies": [], "rng_states": []},
