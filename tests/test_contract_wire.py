@@ -167,12 +167,14 @@ RANDOM_ENTRIES = [k for k in RANDOM_ENTRIES if not k.startswith("orthogonal/")] 
 
 def _through_the_grader(entry, batched: bool, monkeypatch) -> tuple[dict, int]:
     """(failing aspects with their messages, requests sent) for ``entry`` graded through the
-    loopback kernel, its draws batched (``in_a_row``) or one call per request."""
+    loopback kernel — through its track's adapter, built in the kernel — its draws batched
+    (``in_a_row``) or one call per request."""
+    adapter = {"torch": checks.from_torch, "keras": checks.from_keras}.get(entry.track, lambda fn: fn)
     with monkeypatch.context() as m:
         if not batched:
             m.delattr(proxy.RemoteFunction, "in_a_row")
-        with in_kernel(entry.fn, entry.target) as (fn, channel):
-            found = failing_aspects(getattr(checks, f"check_{entry.target}"), fn, 0, fixed=entry.fixed)
+        with in_kernel(entry.fn, entry.target if entry.track == "numpy" else entry.track_name) as (fn, channel):
+            found = failing_aspects(getattr(checks, f"check_{entry.target}"), adapter(fn), 0, fixed=entry.fixed)
             return found, channel.calls
 
 
@@ -325,16 +327,8 @@ def test_batched_draws_through_the_keras_adapter_keep_verdict_and_message(key, m
     """The Keras adapter draws a seed from the generator at every call, in the kernel: batched
     or call by call, the same verdicts and messages for every Keras variance_scaling entry."""
     entry = {**MISTAKES, **CORRECT}[key]
-
-    def graded(batched: bool) -> dict:
-        with monkeypatch.context() as m:
-            if not batched:
-                m.delattr(proxy.RemoteFunction, "in_a_row")
-            with in_kernel(entry.fn, entry.track_name) as (fn, _):
-                return failing_aspects(checks.check_variance_scaling, checks.from_keras(fn), 0, fixed=entry.fixed)
-
-    batched = graded(True)
-    assert batched == graded(False)
+    batched, _ = _through_the_grader(entry, True, monkeypatch)
+    assert batched == _through_the_grader(entry, False, monkeypatch)[0]
     assert set(batched) == set(entry.fails)
 
 
@@ -344,15 +338,6 @@ def test_batched_draws_through_the_torch_adapter_keep_verdict_and_message(key, m
     """Every PyTorch-track entry but orthogonal's (4,500 single calls each), every aspect:
     batched or call by call, the same verdicts and messages."""
     entry = {**MISTAKES, **CORRECT}[key]
-    check = getattr(checks, f"check_{entry.target}")
-
-    def graded(batched: bool) -> dict:
-        with monkeypatch.context() as m:
-            if not batched:
-                m.delattr(proxy.RemoteFunction, "in_a_row")
-            with in_kernel(entry.fn, entry.track_name) as (fn, _):
-                return failing_aspects(check, checks.from_torch(fn), 0)
-
-    batched = graded(True)
-    assert batched == graded(False)
+    batched, _ = _through_the_grader(entry, True, monkeypatch)
+    assert batched == _through_the_grader(entry, False, monkeypatch)[0]
     assert set(batched) == set(entry.fails)
