@@ -348,3 +348,16 @@ def test_environment_yml_has_the_pyproject_pins():
     assert "-e ." in pip
     assert sorted(p for p in pip if p != "-e .") == sorted(extras["course"] + extras["test"])
     assert "python=3.11" in (ROOT / "environment.yml").read_text(encoding="utf-8")
+
+
+def test_calibration_runs_cut_by_a_kill_resume_and_a_bad_line_elsewhere_is_an_error(tmp_path):
+    """tools/calibrate.py is resumable: a run killed mid-write leaves a cut last line, which
+    is left out (that run is made again); a bad line elsewhere means a damaged file."""
+    from tools.calibrate import read_runs
+
+    runs = tmp_path / "runs-keras.jsonl"
+    runs.write_text('{"entry": "a", "seed": 0, "failed": []}\n{"entry": "a", "seed": 1, "fai')
+    assert read_runs(runs) == [{"entry": "a", "seed": 0, "failed": []}]
+    runs.write_text('{"entry": "a", "seed": 0, "fai\n{"entry": "a", "seed": 1, "failed": []}\n')
+    with pytest.raises(ValueError, match="line 1 is not JSON"):
+        read_runs(runs)

@@ -101,11 +101,7 @@ def main(argv=None) -> int:
                   + (f"-shard{shard}of{shards}" if shards > 1 else "") + ".jsonl")
     if args.summarise:
         return summarise(targets)
-    done = set()
-    if runs.exists():
-        for line in runs.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["entry"], r["seed"]))
+    done = {(r["entry"], r["seed"]) for r in read_runs(runs)} if runs.exists() else set()
     todo = [(key, target, fn, fixed, seed)
             for key, target, fn, fixed, fails, _ in entries(tracks)
             if (not targets or target in targets) and (not keys or key in keys)
@@ -132,10 +128,26 @@ def append_records(path: Path, todo: list, record, every: int = 50) -> None:
     print(file=sys.stderr)
 
 
+def read_runs(path: Path) -> list[dict]:
+    """The records of a raw file. A last line that is not JSON is a write the run was killed
+    in: it is left out (and said on stderr), so the rerun makes that run again; a bad line
+    anywhere else is an error."""
+    lines = path.read_text().splitlines()
+    records = []
+    for i, line in enumerate(lines):
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            if i != len(lines) - 1:
+                raise ValueError(f"{path}: line {i + 1} is not JSON: {line[:80]!r}") from None
+            print(f"{path.name}: the last line is cut (an interrupted run): left out", file=sys.stderr)
+    return records
+
+
 def summarise(targets: tuple = ()) -> int:
     """Summarise the runs on file into calibration-<date>.csv — with ``targets``, only those
     exercises' entries, into calibration-<date>-<targets>.csv."""
-    records = [json.loads(line) for runs in sorted(OUT.glob("runs*.jsonl")) for line in runs.read_text().splitlines()]
+    records = [r for runs in sorted(OUT.glob("runs*.jsonl")) for r in read_runs(runs)]
     tracks = {"numpy"} | {r["entry"].split(":")[0] for r in records if ":" in r["entry"].split("/")[0]}
     expected = {key: (tuple(fails), track, target)
                 for key, target, _, _, fails, track in entries(tuple(sorted(tracks)))}
