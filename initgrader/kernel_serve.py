@@ -252,7 +252,7 @@ class _Server:
         given = [*args, *kwargs.values()]
         before = [a.copy() if isinstance(a, np.ndarray) else None for a in given]
         result = fn(*args, **kwargs)
-        states = [a.bit_generator.state if isinstance(a, np.random.Generator) else None for a in given]
+        states = _generator_states(given)
         # An input the function changed in place (values or shape) goes back, so the grader's
         # copy changes alike and "inputs untouched" sees it.
         changed = [a if isinstance(a, np.ndarray) and (a.shape != b.shape or not np.array_equal(a, b, equal_nan=True))
@@ -284,7 +284,7 @@ class _Server:
             if reply["printed"] or reply["warnings"]:  # its text rides in the reply's header,
                 break                                   # which wire.MAX_HEADER_BYTES bounds
             size += reply["value"].nbytes
-        states = [a.bit_generator.state if isinstance(a, np.random.Generator) else None for a in given]
+        states = _generator_states(given)
         return {"status": "ok", "value": {"replies": replies, "rng_states": _trimmed(states)},
                 "printed": "", "warnings": []}
 
@@ -339,6 +339,11 @@ def _user_namespace() -> dict:
     except ImportError:
         pass
     return sys.modules["__main__"].__dict__
+
+
+def _generator_states(given: list) -> list:
+    """The state of each generator argument after the calls (None for other arguments)."""
+    return [a.bit_generator.state if isinstance(a, np.random.Generator) else None for a in given]
 
 
 def _trimmed(items: list) -> list:

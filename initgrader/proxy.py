@@ -140,10 +140,7 @@ class CallsInARow:
                 and all(isinstance(r, dict) and isinstance(r.get("status"), str) for r in replies)
                 and isinstance(value.get("rng_states"), list)):
             raise KernelUnresponsive("the kernel's reply broke the rules: calls in a row without their results")
-        given = (*self._args, *self._kwargs.values())
-        for arg, state in zip(given, value["rng_states"]):
-            if isinstance(arg, np.random.Generator) and isinstance(state, dict):
-                arg.bit_generator.state = state  # the kernel drew from its copy: advance ours alike
+        _advance_generators((*self._args, *self._kwargs.values()), value["rng_states"])
         self._left -= len(replies)
         self._ready.extend(replies)
 
@@ -180,9 +177,7 @@ class RemoteFunction:
     def __call__(self, *args, **kwargs):
         value = self._request("call", args=list(args), kwargs=kwargs)
         given = (*args, *kwargs.values())
-        for arg, state in zip(given, value["rng_states"]):
-            if isinstance(arg, np.random.Generator) and isinstance(state, dict):
-                arg.bit_generator.state = state  # the kernel drew from its copy: advance ours alike
+        _advance_generators(given, value["rng_states"])
         for arg, after in zip(given, value.get("changed_inputs") or ()):
             if isinstance(arg, np.ndarray) and isinstance(after, np.ndarray):
                 _change_alike(arg, after)
@@ -263,6 +258,13 @@ class RemoteFunction:
             error.raiser = str(reply.get("raiser", ""))
             raise error
         raise KernelUnresponsive(f"the kernel refused a request: {reply.get('message', status)}")
+
+
+def _advance_generators(given: tuple, states: list) -> None:
+    """The kernel drew from its copies of the generator arguments: advance ours alike."""
+    for arg, state in zip(given, states):
+        if isinstance(arg, np.random.Generator) and isinstance(state, dict):
+            arg.bit_generator.state = state
 
 
 def _change_alike(arg: np.ndarray, after: np.ndarray) -> None:
